@@ -1,0 +1,24 @@
+"""Task Lambda: make sure the user's eBay access token is fresh (output has none)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from workflows.observability import logger, metrics, tracer
+from workflows.services import get_services
+from workflows.tokens import refresh_for_snipe
+
+
+class RefreshTokenInput(BaseModel):
+    snipe_id: str
+
+
+@logger.inject_lambda_context(correlation_id_path="snipe_id", clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = RefreshTokenInput.model_validate(event)
+    return refresh_for_snipe(get_services(), request.snipe_id).model_dump(mode="json")

@@ -1,0 +1,185 @@
+"""Task ``place_bid``: claim the snipe, fire the max bid precisely at ``fire_at``.
+
+Sequence: claim (SCHEDULED -> BIDDING; a cancelled snipe is never bid on) ->
+re-read the max bid from the claimed record -> make sure a user token is cached ->
+open the HTTPS connection to eBay (getBidding) -> sleep on a monotonic deadline
+until ``fire_at`` -> placeProxyBid -> BID_PLACED with the send time and fire error.
+
+eBay's refusals are permanent (FAILED with a reason, ``BidRejected``). Transport
+failures and 5xx raise ``BidSendFailed`` while a retry can still land before the
+end; otherwise the snipe ends FAILED (``BidWindowMissed``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from workflows import ebay
+from workflows.errors import (
+    BidRejected,
+    BidSendFailed,
+    BidWindowMissed,
+    SnipeNotActive,
+    TransitionRejected,
+)
+from workflows.models import BidRecord, Reason, Snipe, SnipeStatus
+from workflows.money import MoneyView
+from workflows.observability import logger, metrics
+from workflows.services import Services
+from workflows.timing import monotonic_deadline, sleep_until_deadline
+from workflows.tokens import user_access_token
+
+# eBay error ids (Buy Offer placeProxyBid) -> our reason codes.
+_REJECTIONS: dict[int, Reason] = {
+    120001: Reason.ITEM_NOT_FOUND,
+    120002: Reason.ENDED_BY_BUY_IT_NOW,
+    120005: Reason.BID_ABOVE_BUY_IT_NOW,
+    120007: Reason.BID_INVALID,
+    120008: Reason.BID_TOO_LOW,
+    120009: Reason.CURRENCY_MISMATCH,
+    120010: Reason.CANNOT_LOWER_BID,
+    120011: Reason.BID_INVALID,
+    120012: Reason.AUCTION_ENDED,
+    120013: Reason.BID_INVALID,
+    120014: Reason.CURRENCY_MISMATCH,
+    120018: Reason.BID_INVALID,
+}
+# Everything else eBay refuses with a 409 is about the buyer's eligibility.
+_DEFAULT_REJECTION = Reason.NOT_ELIGIBLE
+
+# A retry waits IntervalSeconds (1 s) in the state machine plus a Lambda start;
+# do not ask for one unless it can still land before the end.
+RETRY_COST = timedelta(seconds=1.5)
+# Below this much time before the end we do not even try.
+LAST_CHANCE = timedelta(milliseconds=150)
+
+
+class PlaceBidInput(BaseModel):
+    snipe_id: str
+    execution_name: str = Field(min_length=1)
+    attempt: int = 0
+
+
+class PlaceBidOutput(BaseModel):
+    proxy_bid_id: str
+    max_bid: MoneyView
+    sent_at: AwareDatetime
+    fire_error_ms: float
+    attempt: int
+
+
+def _claim(services: Services, request: PlaceBidInput) -> Snipe:
+    try:
+        return services.store.transition(
+            request.snipe_id,
+            allowed_from={SnipeStatus.SCHEDULED},
+            to=SnipeStatus.BIDDING,
+            claimed_by=request.execution_name,
+        )
+    except TransitionRejected as exc:
+        raise SnipeNotActive(f"snipe is {exc.current_status}; no bid was sent") from exc
+
+
+def _fail(services: Services, snipe: Snipe, reason: Reason) -> None:
+    services.store.transition(
+        snipe.snipe_id,
+        allowed_from={SnipeStatus.BIDDING},
+        to=SnipeStatus.FAILED,
+        reason=reason,
+        user_id=snipe.user_id,
+    )
+    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+
+
+def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:
+    snipe = _claim(services, request)
+    plan = snipe.plan
+    now = services.now()
+    if now >= plan.end_at - LAST_CHANCE:
+        _fail(services, snipe, Reason.BID_WINDOW_MISSED)
+        raise BidWindowMissed(Reason.BID_WINDOW_MISSED.value, "too late to bid")
+
+    token, _ = user_access_token(services, snipe, valid_until=plan.settle_at)
+    item_id = snipe.item.item_id
+    if plan.fire_at - now > timedelta(milliseconds=500):
+        _warm_up(services, item_id, token)
+
+    amount = ebay.Amount(
+        value=snipe.max_bid.to_decimal(), currency=snipe.max_bid.currency
+    )
+    sleep_until_deadline(monotonic_deadline(plan.fire_at, now=services.now))
+    sent_at = services.now()
+    try:
+        proxy_bid_id = services.ebay.place_proxy_bid(
+            item_id, amount, token, timeout=_bid_timeout(plan.end_at, sent_at)
+        )
+    except ebay.EbayApiError as exc:
+        reason = _REJECTIONS.get(exc.error_id or 0, _DEFAULT_REJECTION)
+        logger.warning(
+            "eBay refused the bid",
+            extra={"ebay_error_id": exc.error_id, "reason": reason.value},
+        )
+        _fail(services, snipe, reason)
+        raise BidRejected(reason.value, f"eBay error {exc.error_id}") from exc
+    except (ebay.EbayUnavailable, ebay.EbayAuthError) as exc:
+        if isinstance(exc, ebay.EbayAuthError):
+            # The cached token is no good: drop it so the retry refreshes.
+            services.store.forget_access_token(snipe.user_id)
+        if services.now() + RETRY_COST < plan.end_at:
+            raise BidSendFailed(
+                f"bid not confirmed by eBay ({type(exc).__name__})"
+            ) from exc
+        _fail(services, snipe, Reason.EBAY_UNAVAILABLE)
+        raise BidWindowMissed(
+            Reason.EBAY_UNAVAILABLE.value, "eBay did not accept the bid before the end"
+        ) from exc
+
+    record = BidRecord(
+        proxy_bid_id=proxy_bid_id,
+        max_bid=snipe.max_bid,
+        sent_at=sent_at,
+        fire_error_us=_micros(sent_at - plan.fire_at),
+        attempt=request.attempt,
+    )
+    services.store.transition(
+        snipe.snipe_id,
+        allowed_from={SnipeStatus.BIDDING},
+        to=SnipeStatus.BID_PLACED,
+        fields={"bid": record.model_dump(mode="json")},
+        user_id=snipe.user_id,
+    )
+    metrics.add_metric(name="BidsPlaced", unit="Count", value=1)
+    metrics.add_metric(
+        name="FireErrorMs", unit="Milliseconds", value=record.fire_error_ms
+    )
+    logger.info(
+        "bid placed",
+        extra={"fire_error_ms": record.fire_error_ms, "attempt": request.attempt},
+    )
+    return PlaceBidOutput(
+        proxy_bid_id=proxy_bid_id,
+        max_bid=MoneyView.of(snipe.max_bid),
+        sent_at=sent_at,
+        fire_error_ms=record.fire_error_ms,
+        attempt=request.attempt,
+    )
+
+
+def _warm_up(services: Services, item_id: str, token: ebay.AccessToken) -> None:
+    """Open the TLS connection before the deadline; failures here are not fatal."""
+    try:
+        services.ebay.warm_up(item_id, token)
+    except ebay.EbayError as exc:
+        logger.info("connection warm-up failed", extra={"error": type(exc).__name__})
+
+
+def _bid_timeout(end_at: datetime, sent_at: datetime) -> float:
+    """Wait for eBay's answer no longer than the auction lasts (bounded 0.5-5 s)."""
+    left = (end_at - sent_at).total_seconds()
+    return max(0.5, min(5.0, left))
+
+
+def _micros(delta: timedelta) -> int:
+    return delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds

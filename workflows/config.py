@@ -1,0 +1,47 @@
+"""Configuration read from the environment (one pydantic settings model).
+
+Every Lambda and the local stack read the same variables; ``template.yaml`` sets
+them on AWS, the sandbox sets them locally. Missing required values fail fast.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=1)
+    state_machine_arn: str = ""
+
+    ebay_api_base_url: str = "https://api.ebay.com"
+    ebay_auth_base_url: str = "https://auth.ebay.com"
+    ebay_marketplace_id: str = "EBAY_US"
+    ebay_client_id: str = Field(min_length=1)
+    ebay_client_secret: SecretStr
+    ebay_ru_name: str = ""
+
+    postmark_api_base_url: str = "https://api.postmarkapp.com"
+    postmark_server_token: SecretStr
+    email_from: str = Field(min_length=3)
+
+    # Seconds the bid task wakes before fire_at (cold start, token refresh,
+    # connection set-up), and seconds after the end before the result is read.
+    snipe_lead_seconds: float = Field(default=10.0, ge=1.0, le=40.0)
+    snipe_settle_seconds: float = Field(default=10.0, ge=0.0, le=600.0)
+    http_timeout_seconds: float = Field(default=5.0, gt=0.0, le=30.0)
+
+    cors_allowed_origins: str = ""
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_allowed_origins.split(",") if o.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

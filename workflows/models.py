@@ -1,0 +1,184 @@
+"""The snipe and its lifecycle.
+
+States::
+
+    SCHEDULED -> BIDDING -> BID_PLACED -> WON | LOST
+    SCHEDULED -> CANCELLED                      (the user cancelled in time)
+    any non-final -> SKIPPED | FAILED           (with a reason code)
+
+Every change is a conditional write in ``workflows.store``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from workflows.money import Money
+from workflows.timing import SnipePlan
+
+
+class SnipeStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    BIDDING = "BIDDING"
+    BID_PLACED = "BID_PLACED"
+    WON = "WON"
+    LOST = "LOST"
+    CANCELLED = "CANCELLED"
+    SKIPPED = "SKIPPED"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {
+        SnipeStatus.WON,
+        SnipeStatus.LOST,
+        SnipeStatus.CANCELLED,
+        SnipeStatus.SKIPPED,
+        SnipeStatus.FAILED,
+    }
+)
+ACTIVE_STATUSES = frozenset(SnipeStatus) - FINAL_STATUSES
+
+
+class Reason(StrEnum):
+    """Why a snipe ended CANCELLED, SKIPPED or FAILED (machine-readable)."""
+
+    USER_CANCELLED = "USER_CANCELLED"
+    # SKIPPED
+    EBAY_NOT_LINKED = "EBAY_NOT_LINKED"
+    EBAY_RECONNECT_REQUIRED = "EBAY_RECONNECT_REQUIRED"
+    # FAILED: eBay refused the bid
+    AUCTION_ENDED = "AUCTION_ENDED"
+    ENDED_BY_BUY_IT_NOW = "ENDED_BY_BUY_IT_NOW"
+    BID_TOO_LOW = "BID_TOO_LOW"
+    CANNOT_LOWER_BID = "CANNOT_LOWER_BID"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    BID_ABOVE_BUY_IT_NOW = "BID_ABOVE_BUY_IT_NOW"
+    NOT_ELIGIBLE = "NOT_ELIGIBLE"
+    ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
+    BID_INVALID = "BID_INVALID"
+    # FAILED: we could not act in time / at all
+    BID_WINDOW_MISSED = "BID_WINDOW_MISSED"
+    EBAY_UNAVAILABLE = "EBAY_UNAVAILABLE"
+    EBAY_AUTH_FAILED = "EBAY_AUTH_FAILED"
+    RESULT_UNKNOWN = "RESULT_UNKNOWN"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+REASON_TEXT: dict[Reason, str] = {
+    Reason.USER_CANCELLED: "You cancelled the snipe.",
+    Reason.EBAY_NOT_LINKED: "Your eBay account is not linked.",
+    Reason.EBAY_RECONNECT_REQUIRED: (
+        "eBay no longer accepts our authorization for your account; reconnect it."
+    ),
+    Reason.AUCTION_ENDED: "The auction had already ended when the bid arrived.",
+    Reason.ENDED_BY_BUY_IT_NOW: "The item was sold with Buy It Now.",
+    Reason.BID_TOO_LOW: "Your maximum bid was below the minimum eBay accepted.",
+    Reason.CANNOT_LOWER_BID: "You already had a higher bid on this item.",
+    Reason.CURRENCY_MISMATCH: "The bid currency differs from the listing currency.",
+    Reason.BID_ABOVE_BUY_IT_NOW: "The bid was above the Buy It Now price.",
+    Reason.NOT_ELIGIBLE: "eBay says your account is not eligible to bid on this item.",
+    Reason.ITEM_NOT_FOUND: "eBay no longer knows this item.",
+    Reason.BID_INVALID: "eBay refused the bid as invalid.",
+    Reason.BID_WINDOW_MISSED: "The bid could not be placed before the auction ended.",
+    Reason.EBAY_UNAVAILABLE: "eBay was unavailable when the bid had to be placed.",
+    Reason.EBAY_AUTH_FAILED: "eBay refused our access to your account.",
+    Reason.RESULT_UNKNOWN: "eBay did not report a final result in time.",
+    Reason.INTERNAL_ERROR: "An internal error stopped the snipe.",
+}
+
+
+class ItemSnapshot(BaseModel):
+    """What we knew about the listing when the snipe was created."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item_id: str
+    legacy_item_id: str | None = None
+    title: str
+    image_url: str | None = None
+    item_url: str | None = None
+    seller: str | None = None
+    end_at: AwareDatetime
+    current_price: Money | None = None
+    minimum_to_bid: Money | None = None
+    marketplace_id: str = "EBAY_US"
+
+
+class BidRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    proxy_bid_id: str
+    max_bid: Money
+    sent_at: AwareDatetime
+    fire_error_us: int = Field(description="sent_at - fire_at, microseconds")
+    attempt: int = 0
+
+    @property
+    def fire_error_ms(self) -> float:
+        return round(self.fire_error_us / 1000, 3)
+
+
+class ResultRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    final_price: Money | None = None
+    bid_count: int | None = None
+    checked_at: AwareDatetime
+
+
+class NotificationStatus(StrEnum):
+    SENT = "SENT"
+    REJECTED = "REJECTED"
+
+
+class NotificationRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: NotificationStatus
+    message_id: str | None = None
+    error_code: int | None = None
+    detail: str | None = None
+    at: AwareDatetime
+
+
+class Snipe(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    snipe_id: str
+    user_id: str
+    user_email: str
+    item: ItemSnapshot
+    max_bid: Money
+    bid_offset_seconds: int
+    plan: SnipePlan
+    status: SnipeStatus = SnipeStatus.SCHEDULED
+    reason: Reason | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    execution_arn: str | None = None
+    claimed_by: str | None = None
+    bid: BidRecord | None = None
+    result: ResultRecord | None = None
+    notification: NotificationRecord | None = None
+    version: int = 1
+
+
+class EbayAccount(BaseModel):
+    """A user's link to eBay. Token values never leave the store/task layer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    refresh_token: str = Field(repr=False)
+    refresh_expires_at: datetime | None = None
+    access_token: str | None = Field(default=None, repr=False)
+    access_expires_at: datetime | None = None
+    needs_reconnect: bool = False

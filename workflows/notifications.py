@@ -1,0 +1,193 @@
+"""Task ``notify``: make sure the snipe has a final status, then email the user.
+
+On a failure path the state machine passes ``$.failure`` (Error/Cause); if the
+failing task did not already record a final status, it is recorded here as
+FAILED with a reason derived from the error name. Postmark 4xx (e.g. 406
+inactive recipient) is recorded on the snipe and does not fail it; 429/5xx raise
+``EmailUnavailable`` for the state machine to retry.
+"""
+
+from __future__ import annotations
+
+import html
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflows import postmark
+from workflows.errors import EmailUnavailable, TransitionRejected
+from workflows.models import (
+    ACTIVE_STATUSES,
+    REASON_TEXT,
+    NotificationRecord,
+    NotificationStatus,
+    Reason,
+    Snipe,
+    SnipeStatus,
+)
+from workflows.observability import logger, metrics
+from workflows.services import Services
+
+# Step Functions error name -> reason, for failures no task recorded itself.
+_FAILURE_REASONS: dict[str, Reason] = {
+    "BidSendFailed": Reason.EBAY_UNAVAILABLE,
+    "EbayUnavailable": Reason.EBAY_UNAVAILABLE,
+    "AuctionNotSettled": Reason.RESULT_UNKNOWN,
+}
+
+
+class Failure(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    error: str = Field(alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
+class NotifyInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    snipe_id: str
+    failure: Failure | None = None
+
+
+class EmailOutcome(StrEnum):
+    SENT = "SENT"
+    REJECTED = "REJECTED"
+    ALREADY_SENT = "ALREADY_SENT"
+    NOT_SENT = "NOT_SENT"
+
+
+class NotifyOutput(BaseModel):
+    status: SnipeStatus
+    reason: Reason | None = None
+    email: EmailOutcome
+    message_id: str | None = None
+
+
+def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
+    snipe = _ensure_final(services, request)
+    if snipe.status is SnipeStatus.CANCELLED:
+        return NotifyOutput(
+            status=snipe.status, reason=snipe.reason, email=EmailOutcome.NOT_SENT
+        )
+    if snipe.notification is not None:
+        return NotifyOutput(
+            status=snipe.status,
+            reason=snipe.reason,
+            email=EmailOutcome.ALREADY_SENT,
+            message_id=snipe.notification.message_id,
+        )
+
+    message = compose_email(snipe, services.settings.email_from)
+    try:
+        result = services.postmark.send(message)
+    except postmark.PostmarkUnavailable as exc:
+        raise EmailUnavailable("Postmark is unavailable") from exc
+    except postmark.PostmarkRejected as exc:
+        logger.warning(
+            "Postmark rejected the email",
+            extra={"http_status": exc.http_status, "error_code": exc.error_code},
+        )
+        record = NotificationRecord(
+            status=NotificationStatus.REJECTED,
+            error_code=exc.error_code,
+            detail=f"HTTP {exc.http_status}",
+            at=services.now(),
+        )
+        _record(services, snipe, record)
+        return NotifyOutput(
+            status=snipe.status, reason=snipe.reason, email=EmailOutcome.REJECTED
+        )
+    record = NotificationRecord(
+        status=NotificationStatus.SENT, message_id=result.message_id, at=services.now()
+    )
+    _record(services, snipe, record)
+    return NotifyOutput(
+        status=snipe.status,
+        reason=snipe.reason,
+        email=EmailOutcome.SENT,
+        message_id=result.message_id,
+    )
+
+
+def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
+    snipe = services.store.get(request.snipe_id)
+    if snipe.status.is_final:
+        return snipe
+    reason = Reason.INTERNAL_ERROR
+    if request.failure is not None:
+        reason = _FAILURE_REASONS.get(request.failure.error, Reason.INTERNAL_ERROR)
+        logger.warning(
+            "snipe failed", extra={"error": request.failure.error, "reason": reason}
+        )
+    else:
+        logger.error(
+            "notify reached with an active snipe", extra={"status": snipe.status}
+        )
+    try:
+        snipe = services.store.transition(
+            snipe.snipe_id,
+            allowed_from=ACTIVE_STATUSES,
+            to=SnipeStatus.FAILED,
+            reason=reason,
+            user_id=snipe.user_id,
+        )
+    except TransitionRejected:  # another writer finished it meanwhile
+        return services.store.get(request.snipe_id)
+    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+    return snipe
+
+
+def _record(services: Services, snipe: Snipe, record: NotificationRecord) -> None:
+    services.store.transition(
+        snipe.snipe_id,
+        allowed_from={snipe.status},
+        to=snipe.status,
+        fields={"notification": record.model_dump(mode="json")},
+        user_id=snipe.user_id,
+    )
+
+
+def compose_email(snipe: Snipe, from_address: str) -> postmark.EmailMessage:
+    title = snipe.item.title
+    price = snipe.result.final_price if snipe.result else None
+    lines: list[str]
+    if snipe.status is SnipeStatus.WON:
+        subject = f"You won: {title}"
+        lines = [f"You won “{title}” for {price}." if price else f"You won “{title}”."]
+        lines.append(f"Your maximum bid was {snipe.max_bid}.")
+    elif snipe.status is SnipeStatus.LOST:
+        subject = f"Outbid: {title}"
+        sold = f" It sold for {price}." if price else ""
+        lines = [f"You did not win “{title}”.{sold}"]
+        lines.append(f"Your maximum bid was {snipe.max_bid}.")
+    else:
+        verb = "was skipped" if snipe.status is SnipeStatus.SKIPPED else "failed"
+        subject = f"Snipe {verb}: {title}"
+        reason = snipe.reason or Reason.INTERNAL_ERROR
+        lines = [f"Your snipe on “{title}” {verb}: {REASON_TEXT[reason]} ({reason})"]
+        if reason is Reason.EBAY_RECONNECT_REQUIRED:
+            lines.append(
+                "Reconnect your eBay account in the app (Settings → eBay) so that "
+                "your other snipes can bid."
+            )
+        lines.append(f"Your maximum bid was {snipe.max_bid}.")
+    if snipe.bid is not None:
+        lines.append(
+            f"Our bid reached eBay {snipe.bid.fire_error_ms:+.1f} ms from the planned "
+            "time."
+        )
+    if snipe.item.item_url:
+        lines.append(f"Listing: {snipe.item.item_url}")
+    lines.append(f"Snipe id: {snipe.snipe_id}")
+    text = "\n\n".join(lines)
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return postmark.EmailMessage(
+        from_address=from_address,
+        to=snipe.user_email,
+        subject=subject,
+        text_body=text,
+        html_body=f"<html><body>{body}</body></html>",
+        tag=f"snipe-{snipe.status.value.lower()}",
+        metadata={"snipe_id": snipe.snipe_id},
+    )
