@@ -21,6 +21,9 @@ import httpx
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 OFFER_SCOPE = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+# httpx drops idle pooled connections after 5 s by default; keep them longer so a
+# warm_up() a few seconds before the bid still saves the TLS handshake.
+DEFAULT_LIMITS = httpx.Limits(max_keepalive_connections=10, keepalive_expiry=60.0)
 OAUTH_PATH = "/identity/v1/oauth2/token"
 BROWSE_PATH = "/buy/browse/v1"
 OFFER_PATH = "/buy/offer/v1_beta"
@@ -363,7 +366,9 @@ class EbayClient:
         self._timeout = timeout
         self._clock = clock
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
+        if http is None:
+            http = httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS)
+        self._http = http
         self._app_token: AccessToken | None = None
         self._lock = threading.Lock()
 
@@ -457,12 +462,13 @@ class EbayClient:
         op = "getItem" if ref.kind == "restful" else "getItemByLegacyId"
         token = self.app_token()
         try:
-            data = self._api_call(op, "GET", url, token, params=params)
+            data = self._api_call(op, "GET", url, token, params=params, browse=True)
         except EbayAuthError:
             with self._lock:  # cached token was rejected early: mint a new one once
                 if self._app_token is token:
                     self._app_token = None
-            data = self._api_call(op, "GET", url, self.app_token(), params=params)
+            token = self.app_token()
+            data = self._api_call(op, "GET", url, token, params=params, browse=True)
         return self._parse(op, EbayItem.from_json, data)
 
     # Offer
@@ -506,7 +512,7 @@ class EbayClient:
         data = self._api_call(
             "placeProxyBid", "POST", url, user_token, json=body, timeout=timeout
         )
-        bid_id = data.get("proxyBidId") if isinstance(data, Mapping) else None
+        bid_id = data.get("proxyBidId")
         if not isinstance(bid_id, str) or not bid_id:
             raise EbayProtocolError("placeProxyBid: response has no proxyBidId")
         return bid_id
@@ -554,7 +560,9 @@ class EbayClient:
                 expires_at = issued_at + timedelta(seconds=int(body["expires_in"]))
                 token = AccessToken(str(body["access_token"]), expires_at)
             except (KeyError, TypeError, ValueError) as exc:
-                raise EbayProtocolError(f"{op}: malformed token response") from exc
+                raise EbayProtocolError(
+                    f"{op}: malformed token response", http_status=status
+                ) from exc
             return token, body, issued_at
         if status == 429 or status >= 500:
             raise EbayUnavailable(
@@ -592,7 +600,8 @@ class EbayClient:
         params: Mapping[str, str] | None = None,
         json: Any = None,
         timeout: httpx.Timeout | float | None = None,
-    ) -> Any:
+        browse: bool = False,
+    ) -> Mapping[str, Any]:
         headers = {
             "Authorization": f"Bearer {token.value}",
             "X-EBAY-C-MARKETPLACE-ID": self._marketplace_id,
@@ -623,10 +632,10 @@ class EbayClient:
             raise EbayProtocolError(
                 f"{op}: unexpected HTTP {status}", http_status=status
             )
-        raise self._api_error(op, response, token)
+        raise self._api_error(op, response, token, browse=browse)
 
     def _api_error(
-        self, op: str, response: httpx.Response, token: AccessToken
+        self, op: str, response: httpx.Response, token: AccessToken, *, browse: bool
     ) -> EbayApiError:
         status = response.status_code
         body = _json_or_none(response)
@@ -636,15 +645,12 @@ class EbayClient:
         first = errors[0] if errors else {}
         try:
             error_id = _opt_int(first.get("errorId"))
-        except ValueError:
+        except (TypeError, ValueError):
             error_id = None
         message = str(
             first.get("message") or first.get("longMessage") or f"HTTP {status}"
         )
-        is_browse = op.startswith("getItem")
-        not_found = is_browse and (
-            status == 404 or error_id in ITEM_NOT_FOUND_ERROR_IDS
-        )
+        not_found = browse and (status == 404 or error_id in ITEM_NOT_FOUND_ERROR_IDS)
         cls = EbayItemNotFound if not_found else EbayApiError
         return cls(
             message,
@@ -655,7 +661,9 @@ class EbayClient:
         )
 
     @staticmethod
-    def _parse(op: str, parser: Callable[[Mapping[str, Any]], _T], data: Any) -> _T:
+    def _parse(
+        op: str, parser: Callable[[Mapping[str, Any]], _T], data: Mapping[str, Any]
+    ) -> _T:
         try:
             return parser(data)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
