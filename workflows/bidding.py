@@ -103,12 +103,18 @@ def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:
 
     token, _ = user_access_token(services, snipe, valid_until=plan.settle_at)
     item_id = snipe.item.item_id
-    if plan.fire_at - now > timedelta(milliseconds=500):
-        _warm_up(services, item_id, token)
-
     amount = ebay.Amount(
         value=snipe.max_bid.to_decimal(), currency=snipe.max_bid.currency
     )
+    if request.attempt > 0:
+        # A retried attempt: the previous one may have reached eBay even though
+        # we saw no answer. If eBay already holds our max bid, do not bid again.
+        existing = _warm_up(services, item_id, token)
+        if existing and existing.proxy_bid_id and existing.max_amount == amount:
+            return _record_bid(services, snipe, request, existing.proxy_bid_id, now)
+    elif plan.fire_at - now > timedelta(milliseconds=500):
+        _warm_up(services, item_id, token)
+
     sleep_until_deadline(monotonic_deadline(plan.fire_at, now=services.now))
     sent_at = services.now()
     try:
@@ -123,7 +129,7 @@ def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:
         )
         _fail(services, snipe, reason)
         raise BidRejected(reason.value, f"eBay error {exc.error_id}") from exc
-    except (ebay.EbayUnavailable, ebay.EbayAuthError) as exc:
+    except (ebay.EbayUnavailable, ebay.EbayAuthError, ebay.EbayProtocolError) as exc:
         if isinstance(exc, ebay.EbayAuthError):
             # The cached token is no good: drop it so the retry refreshes.
             services.store.forget_access_token(snipe.user_id)
@@ -136,11 +142,21 @@ def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:
             Reason.EBAY_UNAVAILABLE.value, "eBay did not accept the bid before the end"
         ) from exc
 
+    return _record_bid(services, snipe, request, proxy_bid_id, sent_at)
+
+
+def _record_bid(
+    services: Services,
+    snipe: Snipe,
+    request: PlaceBidInput,
+    proxy_bid_id: str,
+    sent_at: datetime,
+) -> PlaceBidOutput:
     record = BidRecord(
         proxy_bid_id=proxy_bid_id,
         max_bid=snipe.max_bid,
         sent_at=sent_at,
-        fire_error_us=_micros(sent_at - plan.fire_at),
+        fire_error_us=_micros(sent_at - snipe.plan.fire_at),
         attempt=request.attempt,
     )
     services.store.transition(
@@ -167,12 +183,15 @@ def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:
     )
 
 
-def _warm_up(services: Services, item_id: str, token: ebay.AccessToken) -> None:
+def _warm_up(
+    services: Services, item_id: str, token: ebay.AccessToken
+) -> ebay.Bidding | None:
     """Open the TLS connection before the deadline; failures here are not fatal."""
     try:
-        services.ebay.warm_up(item_id, token)
+        return services.ebay.warm_up(item_id, token)
     except ebay.EbayError as exc:
         logger.info("connection warm-up failed", extra={"error": type(exc).__name__})
+        return None
 
 
 def _bid_timeout(end_at: datetime, sent_at: datetime) -> float:

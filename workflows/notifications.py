@@ -81,8 +81,6 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
     message = compose_email(snipe, services.settings.email_from)
     try:
         result = services.postmark.send(message)
-    except postmark.PostmarkUnavailable as exc:
-        raise EmailUnavailable("Postmark is unavailable") from exc
     except postmark.PostmarkRejected as exc:
         logger.warning(
             "Postmark rejected the email",
@@ -98,6 +96,8 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
         return NotifyOutput(
             status=snipe.status, reason=snipe.reason, email=EmailOutcome.REJECTED
         )
+    except postmark.PostmarkError as exc:  # 429/5xx/timeout or a garbled answer
+        raise EmailUnavailable(f"Postmark unavailable ({type(exc).__name__})") from exc
     record = NotificationRecord(
         status=NotificationStatus.SENT, message_id=result.message_id, at=services.now()
     )

@@ -1,0 +1,62 @@
+# Everything runs from a local virtualenv created on demand (Python 3.11).
+PYTHON ?= python3.11
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+export TZ := UTC
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv sam-venv check test lint format typecheck infra-lint unit scenarios build clean
+
+help:
+	@echo "make check      lint, type-check, validate infrastructure, run every test (CI)"
+	@echo "make test       run the test suite only"
+	@echo "make lint       ruff lint + format check"
+	@echo "make typecheck  mypy --strict"
+	@echo "make infra-lint sam validate (+ --lint), cfn-lint, statelint"
+	@echo "make build      sam build (Lambda artifacts in .aws-sam/)"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+sam-venv: $(SAM_VENV)/.installed
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
+	touch $@
+
+check: lint typecheck infra-lint test
+
+test: venv
+	$(BIN)/pytest
+
+unit: venv
+	$(BIN)/pytest tests/unit
+
+scenarios: venv
+	$(BIN)/pytest tests/scenarios
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: venv
+	$(BIN)/mypy api workflows tasks sandbox tests
+
+infra-lint: venv sam-venv
+	bash scripts/lint-infra.sh
+
+build: sam-venv
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+
+clean:
+	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,468 @@
+"""The API's use cases: create, list, read and cancel a user's snipes.
+
+No HTTP types here: the functions take ``Services`` and an ``Identity`` and raise
+``ApiError`` subclasses (each with an HTTP status and a machine-readable code)
+that ``api/errors.py`` turns into responses.
+
+Creating a snipe checks the listing with Browse ``getItem`` and refuses what
+cannot be sniped, writes the snipe (SCHEDULED), then starts its Step Functions
+execution, named by the snipe id. If the execution cannot be started the snipe
+is deleted again, so a failed request leaves nothing half-created behind.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from workflows import ebay
+from workflows.errors import (
+    ApiError,
+    Conflict,
+    NotFound,
+    SnipeNotFound,
+    StoreUnavailable,
+    TransitionRejected,
+    Unprocessable,
+    UpstreamUnavailable,
+)
+from workflows.models import ItemSnapshot, Reason, Snipe, SnipeStatus
+from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
+from workflows.observability import logger, metrics
+from workflows.services import Services
+from workflows.timing import SnipePlan, to_z
+
+# The execution needs a moment to be scheduled and to wake up on time: a snipe
+# is refused unless the wake-up lies at least this far in the future.
+START_MARGIN = timedelta(seconds=2)
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+# Crockford base32 ULID after a prefix: 30 characters, sortable by creation time,
+# and a valid Step Functions execution name ([A-Za-z0-9-_], at most 80).
+SNIPE_ID_PREFIX = "snp_"
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+SNIPE_ID_PATTERN = re.compile(r"snp_[0-9A-HJKMNP-TV-Z]{26}")
+
+
+# --- errors (status and code are the API contract) ---------------------------
+
+
+class InvalidItemId(Unprocessable):
+    code = "INVALID_ITEM_ID"
+
+
+class ItemNotFound(NotFound):
+    code = "ITEM_NOT_FOUND"
+
+
+class NotAnAuction(Unprocessable):
+    code = "NOT_AN_AUCTION"
+
+
+class AuctionEnded(Conflict):
+    code = "AUCTION_ENDED"
+
+
+class AuctionEndingTooSoon(Conflict):
+    code = "AUCTION_ENDING_TOO_SOON"
+
+
+class CurrencyMismatch(Unprocessable):
+    code = "CURRENCY_MISMATCH"
+
+
+class MaxBidTooLow(Unprocessable):
+    code = "MAX_BID_TOO_LOW"
+
+
+class EbayNotLinked(Conflict):
+    code = "EBAY_NOT_LINKED"
+
+
+class EbayRelinkRequired(Conflict):
+    """eBay refused the stored authorization; the user has to link again."""
+
+    code = "EBAY_RECONNECT_REQUIRED"
+
+
+class EbayBadResponse(UpstreamUnavailable):
+    """eBay answered, but not with anything usable (protocol or auth problem)."""
+
+    code = "EBAY_ERROR"
+
+
+class SnipeAlreadyBidding(Conflict):
+    code = "SNIPE_ALREADY_BIDDING"
+
+
+class SnipeAlreadyFinished(Conflict):
+    code = "SNIPE_ALREADY_FINISHED"
+
+
+# --- inputs ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller, as API Gateway's Cognito authorizer vouches for them."""
+
+    user_id: str
+    email: str
+
+
+class MaxBidInput(BaseModel):
+    """An amount as a decimal string in the listing's currency."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value: Annotated[
+        str,
+        Field(
+            strict=True,
+            pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$",
+            description=(
+                'Decimal amount as a string (never a JSON number), e.g. "123.45";'
+                " at most the currency's number of decimals."
+            ),
+            examples=["123.45"],
+        ),
+    ]
+    currency: Annotated[
+        CurrencyCode,
+        Field(strict=True, description="ISO 4217 code", examples=["USD"]),
+    ]
+
+    @field_validator("value")
+    @classmethod
+    def _positive(cls, value: str) -> str:
+        if not any(ch in "123456789" for ch in value):
+            raise ValueError("the maximum bid must be greater than zero")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_currency(self) -> Self:
+        places = len(self.value.partition(".")[2])
+        if places > minor_exponent(self.currency):
+            raise ValueError(
+                f"{self.currency} amounts have at most"
+                f" {minor_exponent(self.currency)} decimal places; got {self.value}"
+            )
+        return self
+
+    def to_money(self) -> Money:
+        return Money.from_decimal(self.value, self.currency)
+
+
+class CreateSnipeRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_id: Annotated[
+        str,
+        Field(
+            strict=True,
+            min_length=1,
+            max_length=2048,
+            description=(
+                "eBay item: RESTful id (v1|123456789012|0), legacy item number"
+                " (123456789012) or listing URL (https://www.ebay.com/itm/...)"
+            ),
+            examples=["v1|123456789012|0"],
+        ),
+    ]
+    max_bid: MaxBidInput
+    bid_offset_seconds: Annotated[
+        int,
+        Field(
+            strict=True,
+            ge=1,
+            le=60,
+            description="Seconds before the auction ends at which the bid is sent",
+        ),
+    ] = 6
+
+
+@dataclass(frozen=True)
+class SnipePage:
+    items: list[Snipe]
+    next_cursor: str | None
+
+
+# --- use cases ---------------------------------------------------------------
+
+
+def new_snipe_id(now: datetime) -> str:
+    """``snp_`` + a ULID: 48-bit millisecond time + 80 random bits, base32."""
+    millis = int(now.timestamp() * 1000)
+    value = (millis << 80) | secrets.randbits(80)
+    chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
+    return SNIPE_ID_PREFIX + "".join(chars)
+
+
+def create_snipe(
+    services: Services, identity: Identity, request: CreateSnipeRequest
+) -> Snipe:
+    """Check the listing, store the snipe and start its execution."""
+    executions = services.executions
+    if executions is None:
+        raise RuntimeError("STATE_MACHINE_ARN is not configured")
+    try:
+        ref = ebay.parse_item_reference(request.item_id)
+    except ebay.InvalidItemReference as exc:
+        raise InvalidItemId(str(exc)) from exc
+    _require_ebay_link(services, identity)
+
+    item = _fetch_item(services, ref)
+    max_bid = request.max_bid.to_money()
+    end_at = _check_biddable(services, item, request, max_bid)
+
+    now = services.now()
+    plan = SnipePlan.for_auction(
+        end_at,
+        bid_offset_seconds=request.bid_offset_seconds,
+        lead_seconds=services.settings.snipe_lead_seconds,
+        settle_seconds=services.settings.snipe_settle_seconds,
+    )
+    snipe = Snipe(
+        snipe_id=new_snipe_id(now),
+        user_id=identity.user_id,
+        user_email=identity.email,
+        item=_snapshot(item, end_at, services.settings.ebay_marketplace_id),
+        max_bid=max_bid,
+        bid_offset_seconds=request.bid_offset_seconds,
+        plan=plan,
+        created_at=now,
+        updated_at=now,
+    )
+    services.store.create(snipe)
+    # The execution input names the snipe and its timing only: the tasks read
+    # everything else (email, tokens) from the store.
+    execution_input = {
+        "snipe_id": snipe.snipe_id,
+        "item_id": snipe.item.item_id,
+        "plan": plan.as_execution_input(),
+    }
+    try:
+        execution_arn = executions.start(snipe.snipe_id, execution_input)
+    except Exception:
+        logger.warning(
+            "execution did not start; removing the snipe",
+            extra={"snipe_id": snipe.snipe_id},
+        )
+        _delete_quietly(services, snipe.snipe_id)
+        raise
+    try:
+        services.store.set_execution_arn(snipe.snipe_id, execution_arn)
+    except StoreUnavailable:
+        # The execution runs and finds the snipe by its id; the ARN is a
+        # convenience that cancel_snipe can derive again.
+        logger.warning("execution ARN not recorded", extra={"snipe_id": snipe.snipe_id})
+    else:
+        snipe = snipe.model_copy(update={"execution_arn": execution_arn})
+
+    metrics.add_metric(name="SnipesCreated", unit="Count", value=1)
+    logger.info(
+        "snipe scheduled",
+        extra={
+            "snipe_id": snipe.snipe_id,
+            "item_id": snipe.item.item_id,
+            "wake_at": to_z(plan.wake_at),
+            "fire_at": to_z(plan.fire_at),
+        },
+    )
+    return snipe
+
+
+def list_snipes(
+    services: Services,
+    identity: Identity,
+    *,
+    status: SnipeStatus | None = None,
+    limit: int = DEFAULT_PAGE_SIZE,
+    cursor: str | None = None,
+) -> SnipePage:
+    """One page of the caller's snipes, newest first."""
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+    items, next_cursor = services.store.list_for_user(
+        identity.user_id, status=status, limit=limit, cursor=cursor
+    )
+    return SnipePage(items=items, next_cursor=next_cursor)
+
+
+def get_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe:
+    """The caller's snipe; another user's snipe does not exist for them."""
+    if not SNIPE_ID_PATTERN.fullmatch(snipe_id):
+        raise SnipeNotFound(f"no snipe {snipe_id[:40]}")
+    return services.store.get_for_user(identity.user_id, snipe_id)
+
+
+def cancel_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe:
+    """SCHEDULED -> CANCELLED (conditional write), then stop the execution."""
+    snipe = get_snipe(services, identity, snipe_id)  # another user's: 404
+    if snipe.status is not SnipeStatus.SCHEDULED:
+        raise _not_cancellable(snipe_id, snipe.status.value)
+    try:
+        cancelled = services.store.transition(
+            snipe_id,
+            allowed_from={SnipeStatus.SCHEDULED},
+            to=SnipeStatus.CANCELLED,
+            reason=Reason.USER_CANCELLED,
+            user_id=identity.user_id,
+        )
+    except TransitionRejected as exc:
+        raise _not_cancellable(snipe_id, exc.current_status) from exc
+    metrics.add_metric(name="SnipesCancelled", unit="Count", value=1)
+    logger.info("snipe cancelled", extra={"snipe_id": snipe_id})
+    _stop_execution(services, cancelled)
+    return cancelled
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _require_ebay_link(services: Services, identity: Identity) -> None:
+    account = services.store.get_ebay_account(identity.user_id)
+    if account is None:
+        raise EbayNotLinked("link your eBay account before creating a snipe")
+    if account.needs_reconnect:
+        raise EbayRelinkRequired(
+            "eBay no longer accepts the authorization for your account; link it again"
+        )
+
+
+def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
+    try:
+        return services.ebay.get_item(ref)
+    except ebay.EbayItemNotFound as exc:
+        raise ItemNotFound(
+            f"eBay has no item {ref.value}", details={"item_id": ref.value}
+        ) from exc
+    except ebay.EbayUnavailable as exc:
+        raise UpstreamUnavailable("eBay is unavailable; try again shortly") from exc
+    except ebay.EbayError as exc:
+        logger.error(
+            "unexpected answer from eBay getItem",
+            extra={"error": type(exc).__name__, "http_status": exc.http_status},
+        )
+        raise EbayBadResponse("eBay returned an unexpected answer") from exc
+
+
+def _check_biddable(
+    services: Services,
+    item: ebay.EbayItem,
+    request: CreateSnipeRequest,
+    max_bid: Money,
+) -> datetime:
+    """Refuse what cannot be sniped; returns the auction's end."""
+    if not item.is_auction:
+        raise NotAnAuction(
+            "the listing is not an auction",
+            details={"buying_options": list(item.buying_options)},
+        )
+    if item.end_at is None:
+        raise EbayBadResponse("eBay did not say when the auction ends")
+    now = services.now()
+    if item.end_at <= now:
+        raise AuctionEnded(
+            "the auction has ended", details={"end_at": to_z(item.end_at)}
+        )
+    lead = timedelta(
+        seconds=request.bid_offset_seconds + services.settings.snipe_lead_seconds
+    )
+    earliest_end = now + lead + START_MARGIN
+    if item.end_at < earliest_end:
+        raise AuctionEndingTooSoon(
+            "the auction ends too soon to schedule a snipe",
+            details={
+                "end_at": to_z(item.end_at),
+                "earliest_end_at": to_z(earliest_end),
+            },
+        )
+    listing_currency = item.currency
+    if listing_currency is not None and listing_currency != max_bid.currency:
+        raise CurrencyMismatch(
+            f"the listing is in {listing_currency}",
+            details={"listing_currency": listing_currency},
+        )
+    minimum = _money(item.minimum_price_to_bid)
+    if minimum is not None and max_bid < minimum:
+        raise MaxBidTooLow(
+            f"the maximum bid must be at least {minimum}",
+            details={"minimum_bid": MoneyView.of(minimum).model_dump()},
+        )
+    return item.end_at
+
+
+def _money(amount: ebay.Amount | None) -> Money | None:
+    if amount is None:
+        return None
+    try:
+        return Money.from_decimal(amount.value, amount.currency)
+    except ValueError:
+        return None
+
+
+def _snapshot(item: ebay.EbayItem, end_at: datetime, marketplace: str) -> ItemSnapshot:
+    return ItemSnapshot(
+        item_id=item.item_id,
+        legacy_item_id=item.legacy_item_id,
+        title=item.title,
+        image_url=item.image_url,
+        item_url=item.item_web_url,
+        seller=item.seller_username,
+        end_at=end_at,
+        current_price=_money(item.current_bid_price),
+        minimum_to_bid=_money(item.minimum_price_to_bid),
+        marketplace_id=item.marketplace_id or marketplace,
+    )
+
+
+def _delete_quietly(services: Services, snipe_id: str) -> None:
+    try:
+        services.store.delete(snipe_id)
+    except Exception:
+        logger.exception("could not remove the snipe", extra={"snipe_id": snipe_id})
+
+
+def _not_cancellable(snipe_id: str, current: str | None) -> ApiError:
+    if current is None:
+        return SnipeNotFound(f"no snipe {snipe_id}")
+    status = SnipeStatus(current)
+    details: dict[str, Any] = {"status": status.value}
+    if status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
+        return SnipeAlreadyBidding(
+            "the bid is already being placed; it can no longer be cancelled",
+            details=details,
+        )
+    return SnipeAlreadyFinished(
+        f"the snipe has already finished ({status.value})", details=details
+    )
+
+
+def _stop_execution(services: Services, snipe: Snipe) -> None:
+    """Stop the execution. Not fatal: a woken execution sees CANCELLED and ends."""
+    executions = services.executions
+    if executions is None:
+        return
+    arn = snipe.execution_arn or execution_arn_for(
+        executions.state_machine_arn, snipe.snipe_id
+    )
+    try:
+        executions.stop(arn, cause="cancelled by the user")
+    except Exception:
+        logger.warning(
+            "could not stop the execution; it will end on its own",
+            extra={"snipe_id": snipe.snipe_id},
+            exc_info=True,
+        )
+
+
+def execution_arn_for(state_machine_arn: str, name: str) -> str:
+    """The ARN Step Functions gives the execution ``name`` of a state machine."""
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
