@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 export TZ := UTC
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+include build.mk
+
 .PHONY: help venv sam-venv check test lint format typecheck infra-lint unit scenarios build clean
 
 help:
@@ -56,7 +58,7 @@ infra-lint: venv sam-venv
 	bash scripts/lint-infra.sh
 
 build: sam-venv
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --build-in-source
 
 clean:
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

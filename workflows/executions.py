@@ -82,3 +82,8 @@ def _cached_client() -> SFNClient:
         retries={"max_attempts": 3, "mode": "standard"},
     )
     return boto3.client("stepfunctions", config=config)
+
+
+def reset_client() -> None:
+    """Forget the cached client (the endpoint or credentials changed)."""
+    _cached_client.cache_clear()

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import httpx
 
+from workflows import executions, store
 from workflows.config import Settings, get_settings
 from workflows.ebay import EbayClient
 from workflows.executions import ExecutionControl
@@ -63,3 +64,5 @@ def reset_services() -> None:
     """Forget cached settings and clients (tests, local stack restarts)."""
     get_services.cache_clear()
     get_settings.cache_clear()
+    store.reset_client()
+    executions.reset_client()

@@ -384,3 +384,8 @@ def _cached_client() -> DynamoDBClient:
         retries={"max_attempts": 3, "mode": "standard"},
     )
     return boto3.client("dynamodb", config=config)
+
+
+def reset_client() -> None:
+    """Forget the cached client (the endpoint or credentials changed)."""
+    _cached_client.cache_clear()

@@ -1,0 +1,39 @@
+# Lambda packaging for `sam build` (template.yaml: `Metadata: BuildMethod:
+# makefile`), included by the Makefile.  SAM runs `make build-<LogicalId>` with
+# ARTIFACTS_DIR set.  Run `sam build --build-in-source`: without it SAM first
+# copies the whole repository, virtualenvs included, to a scratch directory.
+#
+# Every function ships the same code: api/, workflows/, tasks/ and the
+# dependencies of requirements.txt as CPython 3.11 arm64 wheels.  The
+# dependencies are installed once per content of requirements.txt into
+# build/lambda-deps/<hash> (atomically, so parallel builds are safe).
+
+LAMBDA_PACKAGES := api workflows tasks
+LAMBDA_PYTHON_VERSION := 3.11
+LAMBDA_PLATFORM := manylinux2014_aarch64
+LAMBDA_PIP ?= $(firstword $(wildcard .venv/bin/python) python3) -m pip
+LAMBDA_DEPS_ROOT := build/lambda-deps
+
+.PHONY: build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
+	build-CheckResultFunction build-NotifyFunction
+
+build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
+build-CheckResultFunction build-NotifyFunction:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (run sam build)" >&2; exit 1; }
+	@set -eu; \
+	deps="$(LAMBDA_DEPS_ROOT)/$$(sha256sum requirements.txt | cut -c1-16)"; \
+	if [ ! -f "$$deps/.complete" ]; then \
+	  mkdir -p "$(LAMBDA_DEPS_ROOT)"; \
+	  tmp="$$(mktemp -d "$(LAMBDA_DEPS_ROOT)/.tmp.XXXXXX")"; \
+	  $(LAMBDA_PIP) install --quiet --disable-pip-version-check --no-compile \
+	    --target "$$tmp" --platform $(LAMBDA_PLATFORM) --implementation cp \
+	    --python-version $(LAMBDA_PYTHON_VERSION) --only-binary=:all: \
+	    -r requirements.txt; \
+	  rm -rf "$$tmp/bin"; \
+	  touch "$$tmp/.complete"; \
+	  mv -T "$$tmp" "$$deps" 2>/dev/null || rm -rf "$$tmp"; \
+	fi; \
+	cp -R "$$deps/." "$(ARTIFACTS_DIR)/"; \
+	rm -f "$(ARTIFACTS_DIR)/.complete"; \
+	cp -R $(LAMBDA_PACKAGES) "$(ARTIFACTS_DIR)/"; \
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,408 @@
+"""Patches that let moto 5.2.5 run our state machine in-process, without Docker.
+
+Three patches, installed together by :func:`install` and removed by
+:func:`uninstall` (both idempotent, both thread-safe):
+
+1. **Lambda invoke hook.**  moto's ``LambdaSimpleBackend.invoke`` (used with
+   ``{"lambda": {"use_docker": False}}``) only echoes the payload.  The hook runs
+   our real handler in this process instead.  A handler is looked up in
+   :data:`HANDLERS` by function name; otherwise it is resolved from the
+   function's ``Handler`` string (``"tasks.place_bid.lambda_handler"``) with
+   :func:`importlib.import_module`.  All our functions share one code base that
+   is already on ``sys.path``, so nothing is extracted from the function's zip.
+   An exception is returned the way the Lambda runtime does it: header
+   ``x-amz-function-error: Unhandled`` and body ``{"errorType": <class name>,
+   "errorMessage": ...}``, so the Step Functions ``Retry``/``Catch`` rules see
+   *our* exception class names.
+
+   Handlers run concurrently: no lock is held while a handler runs (the bid task
+   sleeps for seconds and hundreds of executions overlap).
+
+   Configuration: the function's ``Environment`` is **not** applied per
+   invocation.  ``os.environ`` is process-global, and swapping it per call races
+   with other threads (deleting keys even broke botocore).  All our functions
+   share one configuration, so the harness puts it into the process environment
+   once, before starting executions (see ``sandbox.aws.LocalAws.environment``).
+
+   Differences from AWS: timeouts are not enforced (the context's remaining time
+   is still computed from the function's ``Timeout``); ``Event`` (async) invokes
+   run synchronously; ``DryRun`` invokes run nothing.
+
+2. **Precise, timezone-safe Wait.**  moto's ``Timestamp``/``TimestampPath`` wait
+   truncates to whole seconds and compares a *naive local* ``now()`` with a UTC
+   timestamp: it fires up to 2 s early with ``TZ=UTC`` and hours off otherwise.
+   The patch keeps moto's validation (only ``...Z`` timestamps are accepted) and
+   waits until the exact instant on a monotonic clock.  A ``StopExecution``
+   still interrupts the wait.  Run with ``TZ=UTC`` anyway
+   (:func:`set_process_tz_utc`): other moto code uses local naive time.
+
+3. **boto3 client cache.**  moto's interpreter builds a new boto3 client for
+   every service-integration task (~10 ms of GIL-bound CPU each), which makes
+   hundreds of concurrent executions fire seconds late.  Clients are cached per
+   (service, region, in-process or server mode, server port).
+
+moto is pinned (``moto==5.2.5``); ``tests/integration/test_engine.py`` fails if
+the internals patched here change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any, Final, NamedTuple
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.models import botocore_stubber
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+    FailureEventException,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import (
+    Timestamp,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import (  # noqa: E501
+    WaitFunction,
+)
+from moto.stepfunctions.parser.asl.utils import boto_client as _boto_client
+
+__all__ = [
+    "HANDLERS",
+    "PATCH_TARGETS",
+    "Handler",
+    "LambdaContext",
+    "LazyHandler",
+    "PatchTarget",
+    "clear_client_cache",
+    "install",
+    "is_installed",
+    "registered_handlers",
+    "resolve_handler",
+    "set_process_tz_utc",
+    "uninstall",
+]
+
+LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+"""A Lambda handler: ``handler(event, context) -> JSON-serialisable result``."""
+
+HANDLERS: dict[str, Handler] = {}
+"""Function name -> handler callable.  Takes precedence over the ``Handler`` string."""
+
+_ORIGINAL_INVOKE: Final = LambdaSimpleBackend.invoke
+_ORIGINAL_GET_WAIT_SECONDS: Final = Timestamp._get_wait_seconds
+_ORIGINAL_WAIT_INTERVAL: Final = WaitFunction._wait_interval
+_ORIGINAL_BOTO_CLIENT_FOR: Final = _boto_client.boto_client_for
+
+
+class PatchTarget(NamedTuple):
+    """A moto internal replaced by :func:`install`."""
+
+    owner: object  # class or module
+    attribute: str
+    original: Callable[..., Any]
+
+
+PATCH_TARGETS: Final = (
+    PatchTarget(LambdaSimpleBackend, "invoke", _ORIGINAL_INVOKE),
+    PatchTarget(Timestamp, "_get_wait_seconds", _ORIGINAL_GET_WAIT_SECONDS),
+    PatchTarget(WaitFunction, "_wait_interval", _ORIGINAL_WAIT_INTERVAL),
+    PatchTarget(_boto_client, "boto_client_for", _ORIGINAL_BOTO_CLIENT_FOR),
+)
+"""What :func:`install` replaces; ``boto_client_for`` is replaced in every
+``moto.stepfunctions.parser`` module that imported it by name."""
+
+_install_lock = threading.Lock()
+_installed = False
+_client_modules: list[ModuleType] = []  # modules whose boto_client_for we replaced
+
+_resolve_lock = threading.Lock()
+_resolved: dict[str, Handler] = {}
+
+_client_lock = threading.Lock()
+_clients: dict[tuple[str, str, bool, str], Any] = {}
+
+
+# --------------------------------------------------------------------------- #
+# Process helpers
+# --------------------------------------------------------------------------- #
+def set_process_tz_utc() -> None:
+    """Run this process in UTC (``TZ=UTC`` + ``time.tzset()``)."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+
+
+# --------------------------------------------------------------------------- #
+# 1. Lambda invoke hook
+# --------------------------------------------------------------------------- #
+class LambdaContext:
+    """The Lambda context passed to handlers.
+
+    Has every attribute of the real context that Powertools reads
+    (``Logger.inject_lambda_context``, ``Tracer``, ``Metrics``).
+    """
+
+    def __init__(
+        self,
+        *,
+        function_name: str,
+        function_arn: str,
+        memory_limit_in_mb: int = 128,
+        timeout_seconds: float = 3.0,
+        function_version: str = "$LATEST",
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.invoked_function_arn = function_arn
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self.identity: Any = None
+        self.client_context: Any = None
+        self.tenant_id: str | None = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout (not enforced)."""
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def resolve_handler(path: str) -> Handler:
+    """Import ``"package.module.function"`` and return the function (cached).
+
+    Raises:
+        ImportError: the module cannot be imported.
+        AttributeError: the module has no such callable.
+    """
+    handler = _resolved.get(path)
+    if handler is not None:
+        return handler
+    module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise ImportError(f"Bad handler {path!r}: expected 'module.function'")
+    with _resolve_lock:  # the import only; handlers run without any lock
+        handler = _resolved.get(path)
+        if handler is None:
+            module = importlib.import_module(module_name)
+            candidate = getattr(module, attr, None)
+            if not callable(candidate):
+                raise AttributeError(f"Handler {path!r}: {attr!r} is not callable")
+            handler = _resolved[path] = candidate
+    return handler
+
+
+class LazyHandler:
+    """A handler resolved from its ``Handler`` string on first use."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def resolve(self) -> Handler:
+        return resolve_handler(self.path)
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        return self.resolve()(event, context)
+
+    def __repr__(self) -> str:
+        return f"LazyHandler({self.path!r})"
+
+
+@contextmanager
+def registered_handlers(handlers: Mapping[str, Handler]) -> Iterator[None]:
+    """Register ``handlers`` in :data:`HANDLERS` for the duration of the block."""
+    saved = {name: HANDLERS.get(name) for name in handlers}
+    HANDLERS.update(handlers)
+    try:
+        yield
+    finally:
+        for name, previous in saved.items():
+            if previous is None:
+                HANDLERS.pop(name, None)
+            else:
+                HANDLERS[name] = previous
+
+
+def _error_body(error_type: str, exc: BaseException, *, skip_frames: int = 0) -> bytes:
+    tb = exc.__traceback__
+    for _ in range(skip_frames):  # drop the hook's own frames
+        if tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+    return json.dumps(
+        {
+            "errorType": error_type,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(tb),
+        }
+    ).encode()
+
+
+def _handler_for(fn: Any) -> Handler:
+    handler = HANDLERS.get(fn.function_name)
+    if handler is None:
+        if not fn.handler:
+            raise ImportError(f"Function {fn.function_name!r} has no Handler")
+        return resolve_handler(str(fn.handler))
+    if isinstance(handler, LazyHandler):
+        return handler.resolve()
+    return handler
+
+
+def _invoke(
+    self: LambdaSimpleBackend,
+    function_name: str,
+    qualifier: str | None,
+    body: Any,
+    headers: Any,
+    response_headers: Any,
+) -> bytes | None:
+    fn = self.get_function(function_name, qualifier)  # unknown -> moto's 404
+    invocation_type = headers.get("X-Amz-Invocation-Type") if headers else None
+    if invocation_type == "DryRun":
+        return b""
+    try:
+        handler = _handler_for(fn)
+    except (ImportError, AttributeError) as exc:  # as the Lambda runtime reports it
+        LOGGER.warning("%s: cannot load handler: %s", fn.function_name, exc)
+        response_headers["x-amz-function-error"] = "Unhandled"
+        if isinstance(exc, ImportError):
+            return _error_body("Runtime.ImportModuleError", exc)
+        return _error_body("Runtime.HandlerNotFound", exc)
+
+    event = json.loads(body) if body else {}
+    context = LambdaContext(
+        function_name=fn.function_name,
+        function_arn=fn.function_arn,
+        memory_limit_in_mb=int(fn.memory_size),
+        timeout_seconds=float(fn.timeout),
+    )
+    try:
+        result = handler(event, context)
+    except Exception as exc:  # the Lambda runtime's error shape
+        LOGGER.debug("%s raised %r", fn.function_name, exc, exc_info=True)
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return _error_body(type(exc).__name__, exc, skip_frames=1)
+    if invocation_type == "Event":
+        return b""
+    try:
+        return json.dumps(result).encode()
+    except (TypeError, ValueError) as exc:
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return _error_body("Runtime.MarshalError", exc)
+
+
+# --------------------------------------------------------------------------- #
+# 2. Precise, timezone-safe Wait
+# --------------------------------------------------------------------------- #
+def _get_wait_seconds(self: Timestamp, env: Any) -> float:
+    self.string.eval(env=env)
+    timestamp: str = env.stack.pop()
+    if self._from_timestamp_string(timestamp) is None:  # moto's own validation
+        raise FailureEventException(self._create_failure_event(env, timestamp))
+    # Validated as ...Z above; fromisoformat keeps the fraction and is UTC-aware.
+    target = datetime.datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    return max(0.0, target.timestamp() - time.time())
+
+
+def _wait_interval(self: WaitFunction, env: Any, wait_seconds: float) -> None:
+    deadline = time.monotonic() + wait_seconds
+    while env.is_running():  # StopExecution pulses program_state_event
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(remaining)
+
+
+# --------------------------------------------------------------------------- #
+# 3. boto3 client cache
+# --------------------------------------------------------------------------- #
+def _cached_boto_client_for(
+    region: str, service: str, state_credentials: Any = None
+) -> Any:
+    key = (service, region, bool(botocore_stubber.enabled), moto_server_port())
+    client = _clients.get(key)
+    if client is None:
+        with _client_lock:  # boto3's default session is not thread-safe
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = _ORIGINAL_BOTO_CLIENT_FOR(
+                    region=region, service=service, state_credentials=state_credentials
+                )
+    return client
+
+
+def clear_client_cache() -> None:
+    """Forget the cached interpreter clients."""
+    with _client_lock:
+        _clients.clear()
+
+
+def _install_client_cache() -> None:
+    # Import every service integration so that their ``boto_client_for`` names
+    # exist before we replace them.
+    importlib.import_module(
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service."
+        "state_task_service_factory"
+    )
+    importlib.import_module(
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task."
+        "lambda_eval_utils"
+    )
+    for name, module in list(sys.modules.items()):
+        if (
+            name.startswith("moto.stepfunctions.parser")
+            and getattr(module, "boto_client_for", None) is _ORIGINAL_BOTO_CLIENT_FOR
+        ):
+            module.boto_client_for = _cached_boto_client_for  # type: ignore[attr-defined]
+            _client_modules.append(module)
+
+
+def _uninstall_client_cache() -> None:
+    for module in _client_modules:
+        module.boto_client_for = _ORIGINAL_BOTO_CLIENT_FOR  # type: ignore[attr-defined]
+    _client_modules.clear()
+    clear_client_cache()
+
+
+# --------------------------------------------------------------------------- #
+# install / uninstall
+# --------------------------------------------------------------------------- #
+def is_installed() -> bool:
+    return _installed
+
+
+def install() -> None:
+    """Install the three patches (no-op when already installed)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
+        Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign,assignment]
+        WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
+        _install_client_cache()
+        _installed = True
+
+
+def uninstall() -> None:
+    """Restore moto's originals (no-op when not installed)."""
+    global _installed
+    with _install_lock:
+        if not _installed:
+            return
+        LambdaSimpleBackend.invoke = _ORIGINAL_INVOKE  # type: ignore[method-assign]
+        Timestamp._get_wait_seconds = _ORIGINAL_GET_WAIT_SECONDS  # type: ignore[method-assign]
+        WaitFunction._wait_interval = _ORIGINAL_WAIT_INTERVAL  # type: ignore[method-assign]
+        _uninstall_client_cache()
+        _installed = False
