@@ -823,6 +823,18 @@ class EbaySimulator:
         with self._lock:
             self._apps[client_id] = client_secret
 
+    def issued_secrets(self) -> list[str]:
+        """Every secret value the simulator knows: client secrets, refresh and
+        access tokens, authorization codes. Tests search logs and execution
+        histories for these (none may appear)."""
+        with self._lock:
+            return [
+                *self._apps.values(),
+                *self._refresh_tokens,
+                *self._access_tokens,
+                *self._auth_codes,
+            ]
+
     def register_user(self, username: str, refresh_token: str | None = None) -> str:
         """Create a simulated eBay user and return a refresh token for them.
 
