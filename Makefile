@@ -8,9 +8,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 include build.mk
 
-.PHONY: help venv sam-venv check test lint format typecheck infra-lint unit scenarios build clean
+.PHONY: help venv sam-venv dev demo token check test lint format typecheck infra-lint unit scenarios build clean
 
 help:
+	@echo "make dev        run the whole stack locally (API on http://127.0.0.1:8000)"
+	@echo "make demo       with make dev running: one winning and one losing snipe"
+	@echo "make token USER_ID=alice   print a bearer token for a user"
 	@echo "make check      lint, type-check, validate infrastructure, run every test (CI)"
 	@echo "make test       run the test suite only"
 	@echo "make lint       ruff lint + format check"
@@ -31,6 +34,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install -q --upgrade pip
 	$(SAM_VENV)/bin/pip install -q -r requirements-sam.txt
 	touch $@
+
+dev: venv
+	$(BIN)/python -m sandbox dev
+
+demo: venv
+	$(BIN)/python -m sandbox demo
+
+token: venv
+	@$(BIN)/python -m sandbox token $(or $(USER_ID),$(USER))
 
 check: lint typecheck infra-lint test
 

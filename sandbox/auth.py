@@ -18,7 +18,7 @@ import jwt
 
 ISSUER = "snipe-sandbox"
 AUDIENCE = "snipe-local-api"
-DEFAULT_KEY_FILE = Path(".sandbox") / "signing.key"
+DEFAULT_KEY_FILE = Path(__file__).resolve().parent.parent / ".sandbox" / "signing.key"
 
 
 class InvalidToken(Exception):

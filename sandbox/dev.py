@@ -1,0 +1,192 @@
+"""``python -m sandbox dev``: the whole system on this machine, until Ctrl-C.
+
+Starts, all on 127.0.0.1 and all in this one process (threads):
+
+* the API (API Gateway + Cognito authorizer stand-in) on port 8000,
+* the eBay simulator (8001) and the Postmark simulator (8002),
+* a moto server (8003) with DynamoDB and Step Functions executing the ASL; task
+  Lambdas run in this process.
+
+Seeds a demo user with a linked eBay account and a few auctions ending over the
+next minutes, writes the URLs to ``.sandbox/stack.json`` for ``demo`` and other
+scripts, prints copy-paste commands, and stops everything on Ctrl-C/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from sandbox.auth import email_for, issue_token, load_key
+from sandbox.httpserver import BackgroundServer
+from sandbox.local_api import LocalApi
+from sandbox.stack import LocalStack, StackConfig, local_stack
+
+REPO = Path(__file__).resolve().parent.parent
+STATE_FILE = Path(
+    os.environ.get("SANDBOX_STATE_FILE", REPO / ".sandbox" / "stack.json")
+)
+DEMO_USER = "demo"
+
+
+@dataclass(frozen=True)
+class DevPorts:
+    api: int = 8000
+    ebay: int = 8001
+    postmark: int = 8002
+    moto: int = 8003
+
+    @classmethod
+    def from_env(cls) -> DevPorts:
+        def port(name: str, default: int) -> int:
+            return int(os.environ.get(name, default))
+
+        return cls(
+            api=port("SANDBOX_API_PORT", 8000),
+            ebay=port("SANDBOX_EBAY_PORT", 8001),
+            postmark=port("SANDBOX_POSTMARK_PORT", 8002),
+            moto=port("SANDBOX_MOTO_PORT", 8003),
+        )
+
+
+def seed(stack: LocalStack) -> list[dict[str, str]]:
+    """A linked demo user and auctions ending over the next minutes."""
+    stack.link_ebay(DEMO_USER)
+    listings = [
+        ("Leica M6 rangefinder, boxed", "450.00", 180, "520.00"),
+        ("Omega Speedmaster 145.022", "1200.00", 300, "1350.00"),
+        ("Nintendo Game Boy, 1989, working", "25.00", 420, "32.50"),
+        ("First edition paperback, signed", "8.00", 600, None),
+    ]
+    seeded = []
+    for title, start, ends_in, rival_max in listings:
+        auction = stack.ebay.create_auction(
+            title=title, start_price=start, end_in_s=ends_in
+        )
+        if rival_max:
+            stack.ebay.add_rival(auction.item_id, rival_max, seconds_before_end=20)
+        seeded.append(
+            {"item_id": auction.item_id, "title": title, "ends_in_s": str(ends_in)}
+        )
+    return seeded
+
+
+def _banner(
+    stack: LocalStack, api_url: str, token: str, items: list[dict[str, str]]
+) -> str:
+    body = json.dumps(
+        {
+            "item_id": items[0]["item_id"],
+            "max_bid": {"value": "600.00", "currency": "USD"},
+            "bid_offset_seconds": 6,
+        }
+    )
+    moto = stack.moto_url or ""
+    return f"""
+Snipe sandbox is up (Ctrl-C stops everything).
+
+  API              {api_url}   (GET /api/health needs no token)
+  eBay simulator   {stack.ebay_url}   (admin: /sim/auctions, /sim/requests, /sim/faults)
+  Postmark sim     {stack.postmark_url}   (outbox: /sim/outbox)
+  AWS (moto)       {moto}   (DynamoDB, Step Functions)
+  State machine    {stack.aws.state_machine_arn}
+
+Demo user '{DEMO_USER}' has a linked eBay account. A bearer token for it:
+
+  export TOKEN={token}
+  # any other user: export TOKEN=$(.venv/bin/python -m sandbox token alice)
+
+Try:
+
+  curl -s {api_url}/api/health
+  curl -s -H "Authorization: Bearer $TOKEN" {api_url}/api/snipes
+  curl -s -X POST {api_url}/api/snipes -H "Authorization: Bearer $TOKEN" \\
+       -H 'Content-Type: application/json' \\
+       -d '{body}'
+  curl -s {stack.ebay_url}/sim/auctions
+  curl -s {stack.postmark_url}/sim/outbox
+  aws --endpoint-url {moto} --region us-east-1 stepfunctions list-executions \\
+      --state-machine-arn {stack.aws.state_machine_arn}
+
+  make demo     # in another terminal: one winning and one losing snipe, with timelines
+"""
+
+
+def run(
+    ports: DevPorts | None = None,
+    *,
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    ports = ports or DevPorts.from_env()
+    stop = stop or threading.Event()
+    config = StackConfig(
+        lead_seconds=float(os.environ.get("SNIPE_LEAD_SECONDS", "4")),
+        settle_seconds=float(os.environ.get("SNIPE_SETTLE_SECONDS", "2")),
+        ebay_port=ports.ebay,
+        postmark_port=ports.postmark,
+        moto_port=ports.moto,
+        server_mode=True,
+        extra_env={
+            "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"
+        },
+    )
+    key = load_key()
+    with local_stack(config) as stack:
+        from api.app import lambda_handler  # after the environment is in place
+
+        api = BackgroundServer(
+            LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
+        ).start()
+        try:
+            items = seed(stack)
+            api_url = f"http://127.0.0.1:{api.port}"
+            STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+            STATE_FILE.write_text(
+                json.dumps(
+                    {
+                        "api_url": api_url,
+                        "ebay_url": stack.ebay_url,
+                        "postmark_url": stack.postmark_url,
+                        "moto_url": stack.moto_url,
+                        "state_machine_arn": stack.aws.state_machine_arn,
+                        "table_name": stack.aws.table_name,
+                        "demo_user": DEMO_USER,
+                        "pid": os.getpid(),
+                        "started_at": time.time(),
+                    },
+                    indent=2,
+                )
+            )
+            token = issue_token(DEMO_USER, key=key, email=email_for(DEMO_USER))
+            print(_banner(stack, api_url, token, items), flush=True)
+            if ready is not None:
+                ready.set()
+            stop.wait()
+        finally:
+            api.stop()
+            STATE_FILE.unlink(missing_ok=True)
+    print("Snipe sandbox stopped.", flush=True)
+    return 0
+
+
+def main() -> int:
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        return run(stop=stop)
+    except OSError as exc:  # a port is taken
+        print(f"sandbox: cannot start: {exc}", file=sys.stderr)
+        return 1

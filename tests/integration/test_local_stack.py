@@ -1,0 +1,173 @@
+"""The local stack as a new user runs it: ``python -m sandbox dev`` in its own
+process, poked over HTTP, driven by ``python -m sandbox demo``, stopped with
+Ctrl-C (SIGINT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from sandbox.auth import issue_token
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _listening() -> dict[int, set[str]]:
+    """Listening TCP ports -> local addresses, from /proc/net/tcp{,6}."""
+    found: dict[int, set[str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] != "0A":  # LISTEN
+                continue
+            address, port = fields[1].split(":")
+            if len(address) == 8:
+                ip = ".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0))
+            else:
+                ip = "::1" if address.endswith("01000000") else f"v6:{address}"
+            found.setdefault(int(port, 16), set()).add(ip)
+    return found
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    workdir = tmp_path_factory.mktemp("sandbox")
+    state_file = workdir / "stack.json"
+    env = {
+        **os.environ,
+        "SANDBOX_STATE_FILE": str(state_file),
+        "SANDBOX_KEY_FILE": str(workdir / "signing.key"),
+        "SANDBOX_API_PORT": "0",
+        "SANDBOX_EBAY_PORT": "0",
+        "SANDBOX_POSTMARK_PORT": "0",
+        "SANDBOX_MOTO_PORT": "0",
+    }
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "dev"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        while not state_file.exists():
+            assert process.poll() is None, (
+                process.stdout.read() if process.stdout else ""
+            )
+            assert time.monotonic() - started < 60, "the stack did not start in 60 s"
+            time.sleep(0.2)
+        state = json.loads(state_file.read_text())
+        state.update(process=process, env=env, key=(workdir / "signing.key"))
+        state["startup_seconds"] = time.monotonic() - started
+        yield state
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _ports(state: dict[str, Any]) -> list[int]:
+    return [
+        int(urlsplit(state[k]).port or 0)
+        for k in ("api_url", "ebay_url", "postmark_url", "moto_url")
+    ]
+
+
+def test_api_answers_within_a_minute_and_only_with_a_valid_token(
+    dev_stack: dict[str, Any],
+) -> None:
+    api = dev_stack["api_url"]
+    assert dev_stack["startup_seconds"] < 60
+    assert httpx.get(f"{api}/api/health").json() == {"status": "ok"}
+
+    anonymous = httpx.get(f"{api}/api/snipes")
+    assert anonymous.status_code == 401
+    assert anonymous.json() == {"message": "Unauthorized"}  # API Gateway's body
+    forged = issue_token("alice", key=b"not-the-sandbox-signing-key-0123456789")
+    assert (
+        httpx.get(
+            f"{api}/api/snipes", headers={"Authorization": f"Bearer {forged}"}
+        ).status_code
+        == 401
+    )
+
+    token = subprocess.run(
+        [sys.executable, "-m", "sandbox", "token", "alice"],
+        cwd=REPO,
+        env=dev_stack["env"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    mine = httpx.get(f"{api}/api/snipes", headers={"Authorization": f"Bearer {token}"})
+    assert mine.status_code == 200
+    assert mine.json() == {"items": [], "next_cursor": None}
+
+
+def test_cors_preflight_for_the_frontend_origin(dev_stack: dict[str, Any]) -> None:
+    response = httpx.options(
+        f"{dev_stack['api_url']}/api/snipes",
+        headers={
+            "Origin": "http://localhost:3000",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code in (200, 204)
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def test_every_listener_binds_loopback_only(dev_stack: dict[str, Any]) -> None:
+    listening = _listening()
+    for port in _ports(dev_stack):
+        assert listening.get(port) == {"127.0.0.1"}, (port, listening.get(port))
+
+
+def test_demo_wins_one_and_loses_one(dev_stack: dict[str, Any]) -> None:
+    demo = subprocess.run(
+        [sys.executable, "-m", "sandbox", "demo"],
+        cwd=REPO,
+        env=dev_stack["env"],
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "-> WON (expected WON) OK" in demo.stdout
+    assert "-> LOST (expected LOST) OK" in demo.stdout
+    outbox = httpx.get(f"{dev_stack['postmark_url']}/sim/outbox").json()
+    subjects = [m["Subject"] for m in outbox]
+    assert any(s.startswith("You won") for s in subjects)
+    assert any(s.startswith("Outbid") for s in subjects)
+
+
+def test_ctrl_c_stops_everything(dev_stack: dict[str, Any]) -> None:
+    process: subprocess.Popen[str] = dev_stack["process"]
+    ports = _ports(dev_stack)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=20) == 0
+    output = process.stdout.read() if process.stdout else ""
+    assert "Snipe sandbox stopped." in output
+    still = _listening()
+    assert [p for p in ports if p in still] == []
+    assert not Path(dev_stack["env"]["SANDBOX_STATE_FILE"]).exists()
