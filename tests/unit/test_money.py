@@ -8,7 +8,9 @@ from workflows.money import Money, MoneyView
 
 
 def test_from_decimal_keeps_exact_minor_units() -> None:
-    assert Money.from_decimal("123.45", "USD") == Money(amount_minor=12345, currency="USD")
+    assert Money.from_decimal("123.45", "USD") == Money(
+        amount_minor=12345, currency="USD"
+    )
     assert Money.from_decimal(Decimal("0.10"), "EUR").amount_minor == 10
     assert Money.from_decimal("1500", "JPY").amount_minor == 1500
 
@@ -34,7 +36,9 @@ def test_value_is_a_plain_decimal_string() -> None:
 def test_comparison_refuses_mixed_currencies() -> None:
     assert Money(amount_minor=1, currency="USD") < Money(amount_minor=2, currency="USD")
     with pytest.raises(ValueError):
-        _ = Money(amount_minor=1, currency="USD") < Money(amount_minor=2, currency="EUR")
+        _ = Money(amount_minor=1, currency="USD") < Money(
+            amount_minor=2, currency="EUR"
+        )
 
 
 @given(st.integers(min_value=0, max_value=10**12))

@@ -1,0 +1,108 @@
+"""The API Lambda: Powertools REST resolver for API Gateway REST (v1) proxy events.
+
+Routes live in ``api.snipes`` (authenticated) and here (``/api/health`` and
+``/api/openapi.json``, public). The exception map is ``api.errors``; CORS is
+``api.cors`` and reads its origins per request, so importing this module reads
+no environment variables (Powertools' own ``POWERTOOLS_*`` aside).
+
+Tests replace the services with
+``app.dependency_overrides[get_services] = lambda: services``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import content_types
+from aws_lambda_powertools.event_handler.api_gateway import (
+    APIGatewayRestResolver,
+    Response,
+)
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from api import openapi, snipes
+from api.cors import ConfiguredOriginsCORS
+from api.errors import error_responses, register_error_handlers
+from api.models import HealthView
+from workflows.observability import logger, metrics, tracer
+from workflows.services import Services, get_services
+
+API_TITLE = "eBay auction sniper API"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "Schedule, list and cancel snipes: bids placed seconds before an eBay auction"
+    " ends. Every error has the shape"
+    ' `{"error": {"code": "...", "message": "...", "details": {...}}}`.'
+)
+
+
+def _configured_services() -> Services:
+    """The services the routes get (honours ``app.dependency_overrides``)."""
+    provider = app.dependency_overrides.get(get_services, get_services)
+    services: Services = provider()
+    return services
+
+
+def _cors_origins() -> list[str]:
+    return _configured_services().settings.cors_origins
+
+
+app = APIGatewayRestResolver(
+    enable_validation=True, cors=ConfiguredOriginsCORS(_cors_origins)
+)
+register_error_handlers(app)
+app.include_router(snipes.router)
+
+
+@app.get(
+    "/api/health",
+    summary="Liveness",
+    tags=["meta"],
+    responses={HTTPStatus.OK: {"description": "Alive"}, **error_responses(500)},
+)
+def health() -> HealthView:
+    return HealthView(status="ok")
+
+
+@app.get(
+    "/api/openapi.json",
+    summary="This OpenAPI document",
+    tags=["meta"],
+    responses={
+        HTTPStatus.OK: {
+            "description": "OpenAPI 3.1 document",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **error_responses(500),
+    },
+)
+def openapi_json() -> Response[str]:
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=openapi_document(),
+    )
+
+
+@cache
+def openapi_document() -> str:
+    """The OpenAPI document, generated once per process."""
+    return openapi.document(
+        app,
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        security_scheme=snipes.SECURITY_SCHEME,
+    )
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,58 @@
+"""CORS for the configured origins, read when a request arrives (not at import).
+
+Powertools' ``CORSConfig`` takes its origins when the resolver is built, i.e. at
+import time. This subclass asks a callable instead (``Settings.cors_origins``,
+from ``CORS_ALLOWED_ORIGINS``), so importing ``api.app`` reads no environment.
+
+Only exact origins are honoured: the response echoes the caller's origin when it
+is listed and adds no CORS header otherwise. ``*`` is never sent, and no
+credentials header either (the API authenticates with a bearer token, not
+cookies). ``Vary: Origin`` keeps caches from mixing origins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
+
+from workflows.observability import logger
+
+ALLOW_HEADERS = ["Authorization", "Content-Type"]
+EXPOSE_HEADERS = ["Retry-After"]
+MAX_AGE_SECONDS = 600
+
+
+class ConfiguredOriginsCORS(CORSConfig):
+    def __init__(self, origins: Callable[[], Sequence[str]]) -> None:
+        super().__init__(
+            allow_origin="",  # unused: the methods below decide
+            allow_headers=ALLOW_HEADERS,
+            expose_headers=EXPOSE_HEADERS,
+            max_age=MAX_AGE_SECONDS,
+            allow_credentials=False,
+        )
+        self._origins = origins
+
+    def _allows(self, origin: str | None) -> bool:
+        if not origin or origin == "*":
+            return False
+        try:
+            return origin in self._origins()
+        except Exception:  # a broken configuration must not break the response
+            logger.exception("CORS origins unavailable")
+            return False
+
+    def allowed_origin(self, extracted_origin: str) -> str | None:
+        return extracted_origin if self._allows(extracted_origin) else None
+
+    def to_dict(self, origin: str | None) -> dict[str, str]:
+        if origin is None or not self._allows(origin):
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Headers": ",".join(sorted(self.allow_headers)),
+            "Access-Control-Expose-Headers": ",".join(self.expose_headers),
+            "Access-Control-Max-Age": str(MAX_AGE_SECONDS),
+            "Vary": "Origin",
+        }

@@ -1,0 +1,210 @@
+"""Public JSON shapes of the API (responses and error bodies).
+
+Views are built from the domain models in ``workflows.models`` and expose only
+what the caller may see: never another user's email, never a token, and no
+execution ARN. Timestamps are UTC strings with a ``Z`` suffix and milliseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from workflows.models import (
+    BidRecord,
+    ItemSnapshot,
+    NotificationRecord,
+    NotificationStatus,
+    Reason,
+    ResultRecord,
+    Snipe,
+    SnipeStatus,
+)
+from workflows.money import MoneyView
+from workflows.timing import SnipePlan, to_z
+
+UtcTimestamp = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+        json_schema_extra={"format": "date-time"},
+        examples=["2026-11-26T13:30:55.123Z"],
+    ),
+]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ItemView(_View):
+    item_id: str = Field(description="eBay RESTful item id, e.g. v1|123456789012|0")
+    title: str
+    image_url: str | None
+    item_url: str | None
+    seller: str | None
+    end_at: UtcTimestamp
+    current_price: MoneyView | None = Field(
+        description="Price when the snipe was created"
+    )
+
+    @classmethod
+    def of(cls, item: ItemSnapshot) -> ItemView:
+        return cls(
+            item_id=item.item_id,
+            title=item.title,
+            image_url=item.image_url,
+            item_url=item.item_url,
+            seller=item.seller,
+            end_at=to_z(item.end_at),
+            current_price=MoneyView.of(item.current_price)
+            if item.current_price
+            else None,
+        )
+
+
+class PlanView(_View):
+    """When the execution wakes, the bid fires, the auction ends, the result is read."""
+
+    wake_at: UtcTimestamp
+    fire_at: UtcTimestamp
+    end_at: UtcTimestamp
+    settle_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, plan: SnipePlan) -> PlanView:
+        return cls.model_validate(plan.as_execution_input())
+
+
+class BidView(_View):
+    proxy_bid_id: str
+    sent_at: UtcTimestamp
+    fire_error_ms: float = Field(description="sent_at - fire_at in milliseconds")
+
+    @classmethod
+    def of(cls, bid: BidRecord) -> BidView:
+        return cls(
+            proxy_bid_id=bid.proxy_bid_id,
+            sent_at=to_z(bid.sent_at),
+            fire_error_ms=bid.fire_error_ms,
+        )
+
+
+class ResultView(_View):
+    final_price: MoneyView | None
+    checked_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, result: ResultRecord) -> ResultView:
+        return cls(
+            final_price=MoneyView.of(result.final_price)
+            if result.final_price
+            else None,
+            checked_at=to_z(result.checked_at),
+        )
+
+
+class NotificationView(_View):
+    status: NotificationStatus
+    at: UtcTimestamp
+
+    @classmethod
+    def of(cls, notification: NotificationRecord) -> NotificationView:
+        return cls(status=notification.status, at=to_z(notification.at))
+
+
+class SnipeView(_View):
+    """A snipe as its owner sees it."""
+
+    snipe_id: str = Field(examples=["snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"])
+    status: SnipeStatus
+    reason: Reason | None = Field(
+        description="Why the snipe ended CANCELLED, SKIPPED or FAILED"
+    )
+    item: ItemView
+    max_bid: MoneyView
+    bid_offset_seconds: int
+    plan: PlanView
+    bid: BidView | None
+    result: ResultView | None
+    notification: NotificationView | None
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, snipe: Snipe) -> SnipeView:
+        return cls(
+            snipe_id=snipe.snipe_id,
+            status=snipe.status,
+            reason=snipe.reason,
+            item=ItemView.of(snipe.item),
+            max_bid=MoneyView.of(snipe.max_bid),
+            bid_offset_seconds=snipe.bid_offset_seconds,
+            plan=PlanView.of(snipe.plan),
+            bid=BidView.of(snipe.bid) if snipe.bid else None,
+            result=ResultView.of(snipe.result) if snipe.result else None,
+            notification=NotificationView.of(snipe.notification)
+            if snipe.notification
+            else None,
+            created_at=to_z(snipe.created_at),
+            updated_at=to_z(snipe.updated_at),
+        )
+
+
+class SnipeListView(_View):
+    items: list[SnipeView] = Field(description="Newest first")
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page"
+    )
+
+
+class HealthView(_View):
+    status: str = Field(examples=["ok"])
+
+
+# --- errors --------------------------------------------------------------------
+
+
+class FieldError(_View):
+    """One invalid input: where it is, pydantic's error type and a message."""
+
+    loc: list[str | int] = Field(examples=[["body", "max_bid", "value"]])
+    type: str = Field(examples=["string_pattern_mismatch"])
+    message: str
+
+
+class ErrorDetails(BaseModel):
+    """Code-specific details; ``errors`` is present for VALIDATION_FAILED."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    errors: list[FieldError] | None = None
+
+
+class ErrorInfo(_View):
+    code: str = Field(
+        description="Machine-readable error code", examples=["AUCTION_ENDED"]
+    )
+    message: str = Field(description="Human-readable explanation")
+    details: ErrorDetails
+
+
+class ErrorResponse(_View):
+    """The one error shape every failure of this API has."""
+
+    error: ErrorInfo
+
+    @classmethod
+    def body(
+        cls, code: str, message: str, details: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The JSON body, validated against this model."""
+        shape = cls(
+            error=ErrorInfo(
+                code=code,
+                message=message,
+                details=ErrorDetails.model_validate(details or {}),
+            )
+        )
+        return shape.model_dump(mode="json", exclude_unset=True)
