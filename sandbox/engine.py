@@ -1,6 +1,6 @@
 """Patches that let moto 5.2.5 run our state machine in-process, without Docker.
 
-Three patches, installed together by :func:`install` and removed by
+Four patches, installed together by :func:`install` and removed by
 :func:`uninstall` (both idempotent, both thread-safe):
 
 1. **Lambda invoke hook.**  moto's ``LambdaSimpleBackend.invoke`` (used with
@@ -41,6 +41,11 @@ Three patches, installed together by :func:`install` and removed by
    hundreds of concurrent executions fire seconds late.  Clients are cached per
    (service, region, in-process or server mode, server port).
 
+4. **Stop right after start.**  moto's ``ExecutionWorker.stop`` fails when the
+   execution's thread has not yet built its environment (a StopExecution right
+   after StartExecution: a user cancelling a snipe they just created).  The
+   patch waits up to a few seconds for the environment, then stops.
+
 moto is pinned (``moto==5.2.5``); ``tests/integration/test_engine.py`` fails if
 the internals patched here change.
 """
@@ -75,6 +80,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
     WaitFunction,
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as _boto_client
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 __all__ = [
     "HANDLERS",
@@ -104,6 +110,7 @@ _ORIGINAL_INVOKE: Final = LambdaSimpleBackend.invoke
 _ORIGINAL_GET_WAIT_SECONDS: Final = Timestamp._get_wait_seconds
 _ORIGINAL_WAIT_INTERVAL: Final = WaitFunction._wait_interval
 _ORIGINAL_BOTO_CLIENT_FOR: Final = _boto_client.boto_client_for
+_ORIGINAL_WORKER_STOP: Final = ExecutionWorker.stop
 
 
 class PatchTarget(NamedTuple):
@@ -119,6 +126,7 @@ PATCH_TARGETS: Final = (
     PatchTarget(Timestamp, "_get_wait_seconds", _ORIGINAL_GET_WAIT_SECONDS),
     PatchTarget(WaitFunction, "_wait_interval", _ORIGINAL_WAIT_INTERVAL),
     PatchTarget(_boto_client, "boto_client_for", _ORIGINAL_BOTO_CLIENT_FOR),
+    PatchTarget(ExecutionWorker, "stop", _ORIGINAL_WORKER_STOP),
 )
 """What :func:`install` replaces; ``boto_client_for`` is replaced in every
 ``moto.stepfunctions.parser`` module that imported it by name."""
@@ -378,12 +386,34 @@ def _uninstall_client_cache() -> None:
 # --------------------------------------------------------------------------- #
 # install / uninstall
 # --------------------------------------------------------------------------- #
+# --------------------------------------------------------------------------- #
+# Patch 4: StopExecution right after StartExecution
+# --------------------------------------------------------------------------- #
+STOP_SETUP_TIMEOUT_S: Final = 5.0
+
+
+def _worker_stop(
+    self: ExecutionWorker, stop_date: datetime.datetime, error: Any, cause: Any
+) -> None:
+    """Stop an execution even if its worker thread has not built its environment.
+
+    moto's ``ExecutionWorker.stop`` dereferences ``self.env``, which the worker
+    thread sets only once it starts running; a StopExecution that arrives first
+    fails with ``'NoneType' object has no attribute 'set_stop'`` (a user who
+    cancels right after creating a snipe). Wait briefly for the environment.
+    """
+    deadline = time.monotonic() + STOP_SETUP_TIMEOUT_S
+    while self.env is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    _ORIGINAL_WORKER_STOP(self, stop_date=stop_date, error=error, cause=cause)
+
+
 def is_installed() -> bool:
     return _installed
 
 
 def install() -> None:
-    """Install the three patches (no-op when already installed)."""
+    """Install the patches (no-op when already installed)."""
     global _installed
     with _install_lock:
         if _installed:
@@ -391,6 +421,7 @@ def install() -> None:
         LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
         Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign,assignment]
         WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
+        ExecutionWorker.stop = _worker_stop  # type: ignore[method-assign]
         _install_client_cache()
         _installed = True
 
@@ -404,5 +435,6 @@ def uninstall() -> None:
         LambdaSimpleBackend.invoke = _ORIGINAL_INVOKE  # type: ignore[method-assign]
         Timestamp._get_wait_seconds = _ORIGINAL_GET_WAIT_SECONDS  # type: ignore[method-assign]
         WaitFunction._wait_interval = _ORIGINAL_WAIT_INTERVAL  # type: ignore[method-assign]
+        ExecutionWorker.stop = _ORIGINAL_WORKER_STOP  # type: ignore[method-assign]
         _uninstall_client_cache()
         _installed = False

@@ -4,8 +4,10 @@
 tests (requests captured with respx) and simulator tests (its responses) can use
 them. They raise ``ContractViolation`` (an AssertionError) listing every problem.
 
-The spec files live in ``<repo>/../shared/reference/ebay-specs`` unless
-``EBAY_SPECS_DIR`` points elsewhere. Each spec is parsed once per process and
+The spec files are eBay's published contracts, copied verbatim into
+``sandbox/ebay-specs`` (``tests/unit/test_ebay_client_contract.py`` checks the
+copy against the team's reference in ``../shared/reference/ebay-specs`` when that
+is present), unless ``EBAY_SPECS_DIR`` points elsewhere. Each spec is parsed once per process and
 adjusted before use (documented, so nothing is silently looser than eBay's):
 
 * ``servers`` becomes the bare base path (``/buy/offer/v1_beta``): any host is
@@ -62,7 +64,10 @@ def specs_dir() -> Path:
     override = os.environ.get("EBAY_SPECS_DIR")
     if override:
         return Path(override)
-    return REPO_ROOT.parent / "shared" / "reference" / "ebay-specs"
+    return REPO_ROOT / "sandbox" / "ebay-specs"
+
+
+REFERENCE_SPECS_DIR = REPO_ROOT.parent / "shared" / "reference" / "ebay-specs"
 
 
 @functools.cache

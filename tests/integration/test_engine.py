@@ -320,10 +320,12 @@ def test_wait_timestamp_path_fires_on_time(sfn: Moto, tz: str) -> None:
         finally:
             time.tzset()
 
-    # Then it fires not early, and only a little late (not a benchmark)
+    # Then it fires not early (unpatched moto fires 1.3 s early in UTC and at
+    # once in JST), and not absurdly late: the bound is loose on purpose, the
+    # suite may run on a loaded machine (precision is measured in bench/).
     assert described["status"] == "SUCCEEDED", described
     lateness = fired[0] - datetime.fromisoformat(_z(target)).timestamp()
-    assert 0 <= lateness < 0.5, f"fired {lateness:+.3f} s from the timestamp"
+    assert 0 <= lateness < 1.2, f"fired {lateness:+.3f} s from the timestamp"
 
 
 def test_wait_rejects_offset_timestamps_like_moto(sfn: Moto) -> None:
@@ -365,6 +367,25 @@ def test_stop_execution_aborts_a_waiting_execution(sfn: Moto) -> None:
     assert sfn.local.execution_history(arn)[-1]["type"] == "ExecutionAborted"
 
 
+def test_stop_right_after_start_aborts_every_execution(sfn: Moto) -> None:
+    # A user cancels a snipe the instant it was created: StopExecution can reach
+    # moto before the execution's thread exists (unpatched: an internal error).
+    machine = sfn.machine(
+        "stop-at-once",
+        {
+            "StartAt": "Wait",
+            "States": {"Wait": {"Type": "Wait", "Seconds": 30, "End": True}},
+        },
+    )
+    arns = []
+    for i in range(30):
+        arn = sfn.start(machine, f"immediate-{i}", {})
+        sfn.local.stepfunctions.stop_execution(executionArn=arn, error="Cancelled")
+        arns.append(arn)
+    statuses = {sfn.local.wait_for_execution(a, 5)["status"] for a in arns}
+    assert statuses == {"ABORTED"}
+
+
 # --------------------------------------------------------------------------- #
 # Guard: the moto internals we patch
 # --------------------------------------------------------------------------- #
@@ -376,6 +397,7 @@ PATCHED_SOURCE_DIGESTS = {
     "_get_wait_seconds": "611d040940ad5f39",
     "_wait_interval": "8f954dee80372b4b",
     "boto_client_for": "1f44dc2ac8aa2179",
+    "stop": "dc18be1944e1abeb",
 }
 
 

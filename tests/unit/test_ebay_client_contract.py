@@ -312,19 +312,27 @@ def test_lenient_mode_allows_unknown_fields() -> None:
     validate_response("offer", "GET", BIDDING_URL, 200, JSON, body, strict=False)
 
 
-def test_specs_dir_defaults_next_to_repo_and_honours_env(
+def test_specs_dir_defaults_to_the_vendored_copy_and_honours_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("EBAY_SPECS_DIR", raising=False)
     default = contract_support.specs_dir()
     assert (default / "buy_offer_v1_beta_oas3.json").is_file()
-    assert (
-        default.resolve()
-        == (contract_support.REPO_ROOT.parent / "shared/reference/ebay-specs").resolve()
-    )
+    assert default == contract_support.REPO_ROOT / "sandbox" / "ebay-specs"
 
     monkeypatch.setenv("EBAY_SPECS_DIR", str(tmp_path))
     assert contract_support.specs_dir() == tmp_path
+
+
+@pytest.mark.parametrize(
+    "name", ["buy_offer_v1_beta_oas3.json", "buy_browse_v1_oas3.json"]
+)
+def test_vendored_specs_are_byte_identical_to_the_reference(name: str) -> None:
+    reference = contract_support.REFERENCE_SPECS_DIR / name
+    if not reference.is_file():
+        pytest.skip(f"no reference copy at {reference}")
+    vendored = contract_support.REPO_ROOT / "sandbox" / "ebay-specs" / name
+    assert vendored.read_bytes() == reference.read_bytes()
 
 
 def test_parsed_specs_are_cached() -> None:
