@@ -8,7 +8,8 @@ The spec files are eBay's published contracts, copied verbatim into
 ``sandbox/ebay-specs`` (``tests/unit/test_ebay_client_contract.py`` checks the
 copy against the team's reference in ``../shared/reference/ebay-specs`` when that
 is present), unless ``EBAY_SPECS_DIR`` points elsewhere. Each spec is parsed
-once per process and adjusted before use (documented, so nothing is silently looser than eBay's):
+once per process and adjusted before use (documented, so nothing is silently
+looser than eBay's):
 
 * ``servers`` becomes the bare base path (``/buy/offer/v1_beta``): any host is
   accepted, so a simulator on localhost validates too.
