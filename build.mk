@@ -15,10 +15,10 @@ LAMBDA_PIP ?= $(firstword $(wildcard .venv/bin/python) python3) -m pip
 LAMBDA_DEPS_ROOT := build/lambda-deps
 
 .PHONY: build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
-	build-CheckResultFunction build-NotifyFunction
+	build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction
 
 build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
-build-CheckResultFunction build-NotifyFunction:
+build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (run sam build)" >&2; exit 1; }
 	@set -eu; \
 	deps="$(LAMBDA_DEPS_ROOT)/$$(sha256sum requirements.txt | cut -c1-16)"; \

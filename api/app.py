@@ -3,7 +3,9 @@
 Routes live in ``api.snipes`` (authenticated) and here (``/api/health`` and
 ``/api/openapi.json``, public). The exception map is ``api.errors``; CORS is
 ``api.cors`` and reads its origins per request, so importing this module reads
-no environment variables (Powertools' own ``POWERTOOLS_*`` aside).
+no environment variables (Powertools' own ``POWERTOOLS_*`` aside). The body
+size limit (``api.limits``) is read per request too, and ``lambda_handler``
+adds the security headers (``api.security_headers``) to every response.
 
 Tests replace the services with
 ``app.dependency_overrides[get_services] = lambda: services``.
@@ -23,10 +25,12 @@ from aws_lambda_powertools.event_handler.api_gateway import (
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from api import openapi, snipes
+from api import ebay, groups, openapi, preferences, snipes, stats
 from api.cors import ConfiguredOriginsCORS
 from api.errors import error_responses, register_error_handlers
+from api.limits import BodySizeLimit
 from api.models import HealthView
+from api.security_headers import with_security_headers
 from workflows.observability import logger, metrics, tracer
 from workflows.services import Services, get_services
 
@@ -50,11 +54,23 @@ def _cors_origins() -> list[str]:
     return _configured_services().settings.cors_origins
 
 
+def _max_body_bytes() -> int:
+    return _configured_services().settings.max_request_body_bytes
+
+
+body_limit = BodySizeLimit(_max_body_bytes)
 app = APIGatewayRestResolver(
-    enable_validation=True, cors=ConfiguredOriginsCORS(_cors_origins)
+    enable_validation=True,
+    cors=ConfiguredOriginsCORS(_cors_origins),
+    json_body_deserializer=body_limit.json_deserializer,
 )
 register_error_handlers(app)
+app.use([body_limit.middleware])
 app.include_router(snipes.router)
+app.include_router(ebay.router)
+app.include_router(groups.router)
+app.include_router(stats.router)
+app.include_router(preferences.router)
 
 
 @app.get(
@@ -105,4 +121,4 @@ def openapi_document() -> str:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return with_security_headers(app.resolve(event, context))

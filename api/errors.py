@@ -7,8 +7,11 @@ Every failure leaves the API as ``{"error": {"code", "message", "details"}}``
   ``workflows.store``) carry their own status and code;
   ``ServiceUnavailable`` (503) adds a ``Retry-After`` header;
 * request validation (Powertools' ``RequestValidationError``) becomes 422
-  ``VALIDATION_FAILED`` with ``details.errors = [{loc, type, message}]``; an
-  unauthenticated request gets 401 instead, because authentication comes first;
+  ``VALIDATION_FAILED`` with ``details.errors = [{loc, type, message}]``, or
+  400 ``INVALID_JSON`` when the body is not JSON at all; an unauthenticated
+  request gets 401 instead, because authentication comes first;
+* a body above the size limit is 413 ``PAYLOAD_TOO_LARGE`` (``api.limits``),
+  before it is parsed and before authentication;
 * unknown routes become 404 ``ROUTE_NOT_FOUND``;
 * anything else becomes 500 ``INTERNAL_ERROR``, logged with its traceback and
   with nothing of it in the body.
@@ -43,6 +46,7 @@ VALIDATION_FAILED = "VALIDATION_FAILED"
 ROUTE_NOT_FOUND = "ROUTE_NOT_FOUND"
 INTERNAL_ERROR = "INTERNAL_ERROR"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+INVALID_JSON = "INVALID_JSON"
 
 
 def error_response(
@@ -74,6 +78,12 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
             # Authentication comes first, but Powertools validates the request
             # before any middleware or dependency can check the caller.
             return api_error(Unauthorized("authentication required"))
+        if any(e["type"] == "json_invalid" for e in errors):
+            return error_response(
+                HTTPStatus.BAD_REQUEST,
+                INVALID_JSON,
+                "the request body is not valid JSON",
+            )
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             VALIDATION_FAILED,
@@ -158,11 +168,13 @@ def _field_error(error: Mapping[str, Any]) -> dict[str, Any]:
 # --- OpenAPI documentation of the same map ------------------------------------
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "Bad request (INVALID_CURSOR)",
+    400: "Bad request (INVALID_JSON, INVALID_CURSOR)",
     401: "No identity from the Cognito authorizer (UNAUTHORIZED)",
     404: "Not found (SNIPE_NOT_FOUND; another user's snipe is not found either)",
     409: "Conflict with the snipe's or auction's state",
+    413: "Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes)",
     415: "Body is not JSON (UNSUPPORTED_MEDIA_TYPE)",
+    429: "TOO_MANY_ACTIVE_SNIPES: at the per-user cap (details: limit, active)",
     422: ("VALIDATION_FAILED (details.errors lists each field) or a domain check"),
     500: "Unexpected error (INTERNAL_ERROR); nothing internal is disclosed",
     502: "eBay unavailable or answering unexpectedly (EBAY_UNAVAILABLE, EBAY_ERROR)",

@@ -7,12 +7,13 @@ execution ARN. Timestamps are UTC strings with a ``Z`` suffix and milliseconds.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.models import (
     BidRecord,
+    Group,
     ItemSnapshot,
     NotificationRecord,
     NotificationStatus,
@@ -23,6 +24,9 @@ from workflows.models import (
 )
 from workflows.money import MoneyView
 from workflows.timing import SnipePlan, to_z
+
+if TYPE_CHECKING:
+    from workflows.groups import GroupDetails
 
 UtcTimestamp = Annotated[
     str,
@@ -129,6 +133,10 @@ class SnipeView(_View):
     bid: BidView | None
     result: ResultView | None
     notification: NotificationView | None
+    group_id: str | None = Field(
+        description="The win-N group the snipe belongs to, if any",
+        examples=["grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"],
+    )
     created_at: UtcTimestamp
     updated_at: UtcTimestamp
 
@@ -147,8 +155,27 @@ class SnipeView(_View):
             notification=NotificationView.of(snipe.notification)
             if snipe.notification
             else None,
+            group_id=snipe.group_id,
             created_at=to_z(snipe.created_at),
             updated_at=to_z(snipe.updated_at),
+        )
+
+
+class ScheduledSnipeView(SnipeView):
+    """A snipe just scheduled or changed, with warnings about its group."""
+
+    warnings: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Members of the snipe's group ending within 30 s of it: the later one"
+            " cannot know the earlier result and may be skipped"
+        ),
+    )
+
+    @classmethod
+    def with_warnings(cls, snipe: Snipe, warnings: list[str]) -> ScheduledSnipeView:
+        return cls.model_validate(
+            {**SnipeView.of(snipe).model_dump(), "warnings": list(warnings)}
         )
 
 
@@ -208,3 +235,149 @@ class ErrorResponse(_View):
             )
         )
         return shape.model_dump(mode="json", exclude_unset=True)
+
+
+# --- eBay account link ---------------------------------------------------------
+
+
+class EbayConnectView(_View):
+    """Where to send the user to agree, and the state eBay will hand back."""
+
+    url: str = Field(description="eBay's consent page; open it in the browser")
+    state: str = Field(
+        description=(
+            "Single use, bound to you; eBay returns it with the code. Pass both"
+            " to POST /api/ebay/callback before expires_at."
+        )
+    )
+    expires_at: UtcTimestamp
+
+
+class EbayLinkView(_View):
+    """Whether your eBay account is linked. Never contains a token."""
+
+    linked: bool
+    linked_at: UtcTimestamp | None
+    refresh_expires_at: UtcTimestamp | None = Field(
+        description="When eBay's authorization ends; connect again before then"
+    )
+    needs_reconnect: bool = Field(
+        description="eBay no longer accepts the authorization: connect again"
+    )
+
+
+class EbayUnlinkView(_View):
+    unlinked: bool = Field(description="Always true: no eBay token is kept")
+    was_linked: bool = Field(description="Whether an account was linked")
+    skipped_snipes: int = Field(
+        description="Your SCHEDULED snipes that ended SKIPPED (EBAY_NOT_LINKED)"
+    )
+
+
+# --- win-N groups --------------------------------------------------------------
+
+GroupId = Annotated[str, Field(examples=["grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"])]
+
+
+class GroupMemberView(_View):
+    """One snipe of the group."""
+
+    snipe_id: str = Field(examples=["snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"])
+    status: SnipeStatus
+    reason: Reason | None
+    title: str = Field(description="The listing's title")
+    end_at: UtcTimestamp
+    holds_slot: bool = Field(
+        description=(
+            "Counts against wins_wanted: won, bidding, or a bid whose result is"
+            " not known yet"
+        )
+    )
+
+
+class GroupView(_View):
+    """A win-N group: at most ``wins_wanted`` of its snipes win."""
+
+    group_id: GroupId
+    name: str = Field(examples=["Film cameras: one is enough"])
+    wins_wanted: int = Field(examples=[1])
+    wins: int = Field(description="Members that won", examples=[0])
+    pending: int = Field(
+        description=(
+            "Members holding a slot whose result is not known yet (bidding, bid"
+            " placed, or failed while a bid may be on eBay): possible wins"
+        ),
+        examples=[1],
+    )
+    slots_free: int = Field(
+        description="wins_wanted - wins - pending: members that may still bid",
+        examples=[0],
+    )
+    members: list[GroupMemberView] = Field(description="By auction end")
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, details: GroupDetails) -> GroupView:
+        group = details.group
+        return cls(
+            group_id=group.group_id,
+            name=group.name,
+            wins_wanted=group.wins_wanted,
+            wins=details.wins,
+            pending=details.pending,
+            slots_free=max(0, group.wins_wanted - group.slots_used),
+            members=[
+                GroupMemberView(
+                    snipe_id=m.snipe_id,
+                    status=m.status,
+                    reason=m.reason,
+                    title=m.item.title,
+                    end_at=to_z(m.plan.end_at),
+                    holds_slot=m.snipe_id in group.holders,
+                )
+                for m in details.members
+            ],
+            created_at=to_z(group.created_at),
+            updated_at=to_z(group.updated_at),
+        )
+
+
+class GroupSummaryView(_View):
+    group_id: GroupId
+    name: str = Field(examples=["Film cameras: one is enough"])
+    wins_wanted: int = Field(examples=[1])
+    slots_used: int = Field(
+        description="Wins plus bids whose result is not known yet", examples=[0]
+    )
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, group: Group) -> GroupSummaryView:
+        return cls(
+            group_id=group.group_id,
+            name=group.name,
+            wins_wanted=group.wins_wanted,
+            slots_used=group.slots_used,
+            created_at=to_z(group.created_at),
+            updated_at=to_z(group.updated_at),
+        )
+
+
+class GroupListView(_View):
+    items: list[GroupSummaryView] = Field(description="Newest first")
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page"
+    )
+
+
+class GroupDeletedView(_View):
+    group_id: GroupId
+    deleted: bool = Field(description="Always true")
+    detached_snipes: list[str] = Field(
+        description=(
+            "Snipes that left the group (their group_id is cleared); they go on"
+            " as ordinary snipes"
+        )
+    )

@@ -7,19 +7,27 @@ through ``Depends(get_services)`` (tests swap them with
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import (
+    Body,
+    Header,
+    Path,
+    Query,
+)
+from pydantic import AwareDatetime
 
+from api import examples
 from api.auth import current_identity
 from api.errors import error_responses
-from api.models import SnipeListView, SnipeView
-from workflows import scheduling
-from workflows.models import SnipeStatus
-from workflows.scheduling import CreateSnipeRequest, Identity
+from api.models import ScheduledSnipeView, SnipeListView, SnipeView
+from workflows import idempotency, scheduling
+from workflows.models import Snipe, SnipeStatus
+from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest, Identity
 from workflows.services import Services, get_services
 
 SECURITY_SCHEME = "CognitoIdToken"
@@ -41,8 +49,31 @@ _CREATE_422 = (
 )
 _CREATE_409 = (
     "AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (details.earliest_end_at),"
-    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED"
+    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED; with an Idempotency-Key:"
+    " IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS"
 )
+_EDIT_409 = (
+    "SNIPE_ALREADY_BIDDING (the bid task claimed it), SNIPE_ALREADY_FINISHED,"
+    " AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (the new offset's wake-up has"
+    " passed; details.earliest_wake_at), SNIPE_MODIFIED (concurrent edits)"
+)
+_EDIT_422 = (
+    "VALIDATION_FAILED (details.errors lists each field; an empty body too),"
+    " CURRENCY_MISMATCH, MAX_BID_TOO_LOW (details.minimum_bid)"
+)
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=idempotency.KEY_PATTERN,
+        description=(
+            "Makes the create safe to retry: for 24 hours the same key and body"
+            " return the same snipe (201) instead of a second one. 1-255 visible"
+            " ASCII characters, e.g. a UUID; unique per intended snipe."
+        ),
+        examples=["5f0c7a7e-2a43-4f43-9a49-3f1b0f0c2d11"],
+    ),
+]
 
 
 @router.post(
@@ -57,17 +88,32 @@ _CREATE_409 = (
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.CREATED: {"description": "The scheduled snipe"},
+        HTTPStatus.CREATED: {
+            "description": "The scheduled snipe, with warnings about its group",
+            "content": {
+                "application/json": {
+                    "model": ScheduledSnipeView,
+                    "examples": examples.SCHEDULED_SNIPE_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
+            400,
             401,
             404,
             409,
+            413,
             422,
+            429,
             500,
             502,
             503,
             descriptions={
-                404: "eBay has no such item (ITEM_NOT_FOUND)",
+                400: "The body is not JSON (INVALID_JSON)",
+                404: (
+                    "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
+                    " group of yours (GROUP_NOT_FOUND)"
+                ),
                 409: _CREATE_409,
                 422: _CREATE_422,
             },
@@ -75,22 +121,57 @@ _CREATE_409 = (
     },
 )
 def create_snipe(
-    request: Annotated[CreateSnipeRequest, Body()],
+    request: Annotated[
+        CreateSnipeRequest, Body(openapi_examples=examples.CREATE_EXAMPLES)
+    ],
     identity: CallerIdentity,
     services: AppServices,
-) -> SnipeView:
-    return SnipeView.of(scheduling.create_snipe(services, identity, request))
+    idempotency_key: IdempotencyKey = None,
+) -> ScheduledSnipeView:
+    snipe: Snipe
+    if idempotency_key is None:
+        snipe = scheduling.create_snipe(services, identity, request)
+    else:
+        snipe = idempotency.create_snipe_once(
+            services,
+            identity,
+            request,
+            key=idempotency_key,
+            lambda_context=router.lambda_context,
+        )
+    return ScheduledSnipeView.with_warnings(
+        snipe, scheduling.group_warnings(services, snipe)
+    )
 
 
 @router.get(
     "/api/snipes",
     summary="List your snipes",
-    description="Newest first, one page at a time.",
+    description=(
+        "Newest first, one page at a time. Filters combine: `status`, and the"
+        " auction's end (the plan's `end_at`) in [`ends_after`, `ends_before`)."
+        " A filtered page is full unless it is the last (`next_cursor` null);"
+        " a page cut short by the per-request scan bound still has a"
+        " `next_cursor`. Keep the same filters while following the cursor."
+    ),
     tags=TAGS,
     security=SECURITY,
     responses={
         HTTPStatus.OK: {"description": "One page of snipes"},
-        **error_responses(400, 401, 422, 500, 503),
+        **error_responses(
+            400,
+            401,
+            422,
+            500,
+            503,
+            descriptions={
+                422: (
+                    "VALIDATION_FAILED (details.errors lists each field; a time"
+                    " without a zone too), INVALID_TIME_RANGE (ends_before is not"
+                    " after ends_after)"
+                )
+            },
+        ),
     },
 )
 def list_snipes(
@@ -106,9 +187,32 @@ def list_snipes(
         str | None,
         Query(max_length=2048, description="next_cursor of the previous page"),
     ] = None,
+    ends_after: Annotated[
+        AwareDatetime | None,
+        Query(
+            description=(
+                "Only snipes whose auction ends at or after this time (ISO 8601"
+                " with a zone, e.g. 2026-05-01T00:00:00Z)"
+            ),
+            examples=["2026-05-01T00:00:00Z"],
+        ),
+    ] = None,
+    ends_before: Annotated[
+        AwareDatetime | None,
+        Query(
+            description="Only snipes whose auction ends before this time",
+            examples=["2026-06-01T00:00:00Z"],
+        ),
+    ] = None,
 ) -> SnipeListView:
     page = scheduling.list_snipes(
-        services, identity, status=status, limit=limit, cursor=cursor
+        services,
+        identity,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        ends_after=_utc(ends_after),
+        ends_before=_utc(ends_before),
     )
     return SnipeListView(
         items=[SnipeView.of(s) for s in page.items], next_cursor=page.next_cursor
@@ -157,3 +261,68 @@ def cancel_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
     return SnipeView.of(scheduling.cancel_snipe(services, identity, snipe_id))
+
+
+@router.patch(
+    "/api/snipes/<snipe_id>",
+    summary="Change a scheduled snipe",
+    description=(
+        "Changes the max bid, the bid offset and/or the group of a SCHEDULED"
+        " snipe in one conditional write: once the bid task has claimed the"
+        " snipe the answer is 409 SNIPE_ALREADY_BIDDING, and the bid is placed"
+        " with the max bid in force when it was claimed. A new max bid is"
+        " checked like at creation (same currency, at least eBay's current"
+        " minimum to bid). A new offset moves the wake-up: the snipe gets a new"
+        " execution (`<snipe id>-v<n>`) and the old one is stopped."
+        " `group_id: null` leaves the group; `warnings` lists members of the"
+        " group ending within 30 s of this snipe."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {
+            "description": "The changed snipe, with warnings about its group",
+            "content": {
+                "application/json": {
+                    "model": ScheduledSnipeView,
+                    "examples": examples.EDITED_SNIPE_EXAMPLES,
+                }
+            },
+        },
+        **error_responses(
+            400,
+            401,
+            404,
+            409,
+            413,
+            415,
+            422,
+            500,
+            502,
+            503,
+            descriptions={
+                400: "The body is not JSON (INVALID_JSON)",
+                404: (
+                    "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
+                    " (also another user's group)"
+                ),
+                409: _EDIT_409,
+                422: _EDIT_422,
+            },
+        ),
+    },
+)
+def edit_snipe(
+    snipe_id: SnipeId,
+    request: Annotated[EditSnipeRequest, Body(openapi_examples=examples.EDIT_EXAMPLES)],
+    identity: CallerIdentity,
+    services: AppServices,
+) -> ScheduledSnipeView:
+    snipe = scheduling.edit_snipe(services, identity, snipe_id, request)
+    return ScheduledSnipeView.with_warnings(
+        snipe, scheduling.group_warnings(services, snipe)
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None

@@ -18,6 +18,7 @@ import jwt
 
 ISSUER = "snipe-sandbox"
 AUDIENCE = "snipe-local-api"
+ID_USE = "id"  # the token_use claim of a Cognito ID token
 DEFAULT_KEY_FILE = Path(__file__).resolve().parent.parent / ".sandbox" / "signing.key"
 
 
@@ -54,7 +55,7 @@ def issue_token(
         "aud": AUDIENCE,
         "iat": now,
         "exp": now + ttl_seconds,
-        "token_use": "id",
+        "token_use": ID_USE,
     }
     return jwt.encode(claims, key, algorithm="HS256")
 

@@ -5,6 +5,11 @@ machine's ``.asl.json`` describe:
 
 * the DynamoDB table, from the template's own ``AWS::DynamoDB::Table``
   properties (key schema, attributes, GSIs, billing mode, TTL);
+* the token KMS key (``AWS::KMS::Key``, rotation as in the template) and its
+  ``AWS::KMS::Alias``, and the app secrets (``AWS::SecretsManager::Secret``:
+  the values given to :func:`provision`, over what the template's
+  ``GenerateSecretString`` generates); ``${AWS::StackName}`` is
+  ``<name_prefix>sniper-local``;
 * one Lambda function per ``AWS::Serverless::Function`` (name = logical id,
   ``Handler`` from the template, a tiny dummy zip); invocations run our real
   handlers in-process through :mod:`sandbox.engine`;
@@ -32,6 +37,8 @@ import json
 import logging
 import os
 import re
+import secrets
+import string
 import threading
 import time
 import urllib.request
@@ -80,16 +87,23 @@ MOTO_CONFIG: Final[DefaultConfig] = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
 }
-FAKE_CREDENTIALS: Final[dict[str, str]] = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SECURITY_TOKEN": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-}
+FAKE_CREDENTIALS: Final[dict[str, str]] = dict.fromkeys(
+    (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SECURITY_TOKEN",
+        "AWS_SESSION_TOKEN",
+    ),
+    "testing",  # moto's fake credentials
+)
 
 _FUNCTION_TYPE: Final = "AWS::Serverless::Function"
 _TABLE_TYPE: Final = "AWS::DynamoDB::Table"
 _STATE_MACHINE_TYPE: Final = "AWS::Serverless::StateMachine"
+_KMS_KEY_TYPE: Final = "AWS::KMS::Key"
+_KMS_ALIAS_TYPE: Final = "AWS::KMS::Alias"
+_SECRET_TYPE: Final = "AWS::SecretsManager::Secret"  # noqa: S105 - a type name
+LOCAL_STACK_NAME: Final = "sniper-local"  # ${AWS::StackName} locally
 # CreateTable parameters taken from the template's table properties; the rest
 # (SSE, PITR, tags, deletion protection...) is dropped.
 _TABLE_KEYS: Final = (
@@ -240,6 +254,8 @@ class LocalAws:
     state_machine_arn: str
     function_names: dict[str, str]  # logical id -> function name
     endpoint_url: str | None = None  # None: in-process (mock_aws)
+    app_secrets_arn: str = ""  # the AppSecrets secret
+    token_kms_key_id: str = ""  # as the functions get it (the alias name)
     _session: Any = field(default=None, init=False, repr=False, compare=False)
     _clients: dict[str, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -284,6 +300,8 @@ class LocalAws:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url or "",
+            "APP_SECRETS_ARN": self.app_secrets_arn,
+            "TOKEN_KMS_KEY_ID": self.token_kms_key_id,
             **FAKE_CREDENTIALS,
         }
 
@@ -353,13 +371,16 @@ def provision(
     template_path: Path | str = TEMPLATE_PATH,
     asl_path: Path | str | None = None,
     name_prefix: str = "",
+    app_secrets: Mapping[str, str] | None = None,
 ) -> LocalAws:
-    """Create the table, functions and state machine of ``template_path``.
+    """Create the table, key, secret, functions and state machine of the template.
 
     Call inside :func:`in_process_aws` / ``mock_aws`` (``endpoint_url=None``) or
     against a :class:`MotoServer` (``endpoint_url=server.url``).  ``asl_path``
     defaults to the state machine's ``DefinitionUri``.  ``name_prefix`` is
     prepended to every resource name (several stacks in one moto).
+    ``app_secrets`` are JSON fields of the app secret, over the ones the
+    template's ``GenerateSecretString`` makes.
 
     Raises:
         TemplateError: the template or the ASL cannot be mapped.
@@ -392,6 +413,14 @@ def provision(
             },
         )
     table_arn = local.dynamodb.describe_table(TableName=table_name)["Table"]["TableArn"]
+
+    # Token key and app secrets
+    _provision_secrets(
+        local,
+        template,
+        stack_name=f"{name_prefix}{LOCAL_STACK_NAME}",
+        values=app_secrets,
+    )
 
     # Role and functions
     role_arn = local.client("iam").create_role(
@@ -470,6 +499,103 @@ def provision(
     return local
 
 
+def _pseudo_sub(value: Any, *, stack_name: str, region: str) -> str:
+    """A string, or an ``Fn::Sub`` string of pseudo parameters only."""
+    if isinstance(value, str):
+        return value
+    text = value.get("Fn::Sub") if isinstance(value, dict) and len(value) == 1 else None
+    if not isinstance(text, str):
+        raise TemplateError(f"cannot resolve {value!r} locally")
+    pseudo = {
+        "AWS::StackName": stack_name,
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT_ID,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+    }
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(1) not in pseudo:
+            raise TemplateError(f"cannot resolve ${{{match.group(1)}}} locally")
+        return pseudo[match.group(1)]
+
+    return _PLACEHOLDER.sub(substitute, text)
+
+
+def _generated_secret(props: Mapping[str, Any]) -> dict[str, str]:
+    """What ``GenerateSecretString`` (template + one generated key) produces."""
+    spec = props.get("GenerateSecretString") or {}
+    values: dict[str, str] = json.loads(spec.get("SecretStringTemplate") or "{}")
+    key = spec.get("GenerateStringKey")
+    if key:
+        alphabet = string.ascii_letters + string.digits
+        if not spec.get("ExcludePunctuation"):
+            alphabet += "!#$%&()*+,-./:;<=>?@[]^_{|}~"
+        length = int(spec.get("PasswordLength", 32))
+        values[key] = "".join(secrets.choice(alphabet) for _ in range(length))
+    return values
+
+
+def _provision_secrets(
+    local: LocalAws,
+    template: Mapping[str, Any],
+    *,
+    stack_name: str,
+    values: Mapping[str, str] | None,
+) -> None:
+    """The KMS key (+ aliases) and the app secret; exported as the template does."""
+    region = local.region
+    refs: dict[str, str] = {}  # logical id -> what Ref returns
+    key_id, key_props = _only(template, _KMS_KEY_TYPE)
+    kms = local.client("kms")
+    key = kms.create_key(
+        Description=_pseudo_sub(
+            key_props.get("Description", ""), stack_name=stack_name, region=region
+        ),
+        KeyUsage=key_props.get("KeyUsage", "ENCRYPT_DECRYPT"),
+        KeySpec=key_props.get("KeySpec", "SYMMETRIC_DEFAULT"),
+    )["KeyMetadata"]
+    if str(key_props.get("EnableKeyRotation", "false")).lower() == "true":
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+    refs[key_id] = key["KeyId"]
+    for alias in _resources(template, _KMS_ALIAS_TYPE).values():
+        props = alias.get("Properties", {})
+        if props.get("TargetKeyId") != {"Ref": key_id}:
+            raise TemplateError(f"alias of an unknown key: {props.get('TargetKeyId')}")
+        kms.create_alias(
+            AliasName=_pseudo_sub(
+                props["AliasName"], stack_name=stack_name, region=region
+            ),
+            TargetKeyId=key["KeyId"],
+        )
+
+    secret_id, secret_props = _only(template, _SECRET_TYPE)
+    secret_value = {**_generated_secret(secret_props), **(values or {})}
+    refs[secret_id] = local.client("secretsmanager").create_secret(
+        Name=_pseudo_sub(
+            secret_props.get("Name", secret_id), stack_name=stack_name, region=region
+        ),
+        SecretString=json.dumps(secret_value),
+    )["ARN"]
+
+    def exported(name: str, default: str) -> str:
+        variables = (
+            template.get("Globals", {})
+            .get("Function", {})
+            .get("Environment", {})
+            .get("Variables", {})
+        )
+        value = variables.get(name)
+        if value is None:
+            return default
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in refs:
+            return refs[value["Ref"]]
+        return _pseudo_sub(value, stack_name=stack_name, region=region)
+
+    local.token_kms_key_id = exported("TOKEN_KMS_KEY_ID", refs[key_id])
+    local.app_secrets_arn = exported("APP_SECRETS_ARN", refs[secret_id])
+
+
 # --------------------------------------------------------------------------- #
 # In-process mode
 # --------------------------------------------------------------------------- #
@@ -481,6 +607,7 @@ def in_process_aws(
     asl_path: Path | str | None = None,
     name_prefix: str = "",
     export_environment: bool = True,
+    app_secrets: Mapping[str, str] | None = None,
 ) -> Iterator[LocalAws]:
     """moto in-process with ASL execution, the engine patches and our resources.
 
@@ -510,6 +637,7 @@ def in_process_aws(
                     template_path=template_path,
                     asl_path=asl_path,
                     name_prefix=name_prefix,
+                    app_secrets=app_secrets,
                 )
                 if export_environment:
                     for key, value in _set_environ(local.environment()).items():
@@ -616,5 +744,5 @@ class MotoServer:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  # nosec B310 # our own loopback http URL
             response.read()

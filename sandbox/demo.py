@@ -100,7 +100,7 @@ def run() -> int:
         endpoint_url=state["moto_url"],
         region_name="us-east-1",
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto only
+        aws_secret_access_key="testing",  # noqa: S106 - moto only  # nosec B106
     )
 
     snipes: dict[str, dict[str, Any]] = {}

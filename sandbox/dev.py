@@ -7,8 +7,9 @@ Starts, all on 127.0.0.1 and all in this one process (threads):
 * a moto server (8003) with DynamoDB and Step Functions executing the ASL; task
   Lambdas run in this process.
 
-Seeds a demo user with a linked eBay account and a few auctions ending over the
-next minutes, writes the URLs to ``.sandbox/stack.json`` for ``demo`` and other
+Seeds a demo user, linked to the eBay simulator through the real consent flow
+(``link_through_consent``), and a few auctions ending over the next minutes,
+writes the URLs to ``.sandbox/stack.json`` for ``demo`` and other
 scripts, prints copy-paste commands, and stops everything on Ctrl-C/SIGTERM.
 """
 
@@ -23,6 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
 
 from sandbox.auth import email_for, issue_token, load_key
 from sandbox.httpserver import BackgroundServer
@@ -56,9 +61,41 @@ class DevPorts:
         )
 
 
-def seed(stack: LocalStack) -> list[dict[str, str]]:
-    """A linked demo user and auctions ending over the next minutes."""
-    stack.link_ebay(DEMO_USER)
+def link_through_consent(api_url: str, token: str, ebay_user: str) -> dict[str, Any]:
+    """Link the token's user to ``ebay_user`` at the simulator, as the web app does.
+
+    ``GET /api/ebay/connect`` -> open the consent URL at the eBay simulator as
+    ``ebay_user`` (its ``sim_user`` shortcut for pressing "Agree"), without
+    following the redirect -> ``code`` and ``state`` from the ``Location`` ->
+    ``POST /api/ebay/callback``. Returns the link status.
+    """
+    auth = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(timeout=10.0, follow_redirects=False) as http:
+        connect = http.get(f"{api_url}/api/ebay/connect", headers=auth)
+        connect.raise_for_status()
+        consent_url = str(connect.json()["url"])
+        consent = http.get(f"{consent_url}&sim_user={quote(ebay_user, safe='')}")
+        if consent.status_code != 302:
+            raise RuntimeError(
+                f"the eBay simulator did not redirect (HTTP {consent.status_code})"
+            )
+        query = parse_qs(urlsplit(consent.headers["Location"]).query)
+        callback = http.post(
+            f"{api_url}/api/ebay/callback",
+            headers=auth,
+            json={"code": query["code"][0], "state": query["state"][0]},
+        )
+        callback.raise_for_status()
+        status: dict[str, Any] = callback.json()
+    if not status.get("linked"):
+        raise RuntimeError(f"the eBay account was not linked: {status}")
+    return status
+
+
+def seed(stack: LocalStack, api_url: str, token: str) -> list[dict[str, str]]:
+    """The demo user linked through eBay's (simulated) consent flow over the local
+    API, and auctions ending over the next minutes."""
+    link_through_consent(api_url, token, DEMO_USER)
     listings = [
         ("Leica M6 rangefinder, boxed", "450.00", 180, "520.00"),
         ("Omega Speedmaster 145.022", "1200.00", 300, "1350.00"),
@@ -98,7 +135,8 @@ Snipe sandbox is up (Ctrl-C stops everything).
   AWS (moto)       {moto}   (DynamoDB, Step Functions)
   State machine    {stack.aws.state_machine_arn}
 
-Demo user '{DEMO_USER}' has a linked eBay account. A bearer token for it:
+Demo user '{DEMO_USER}' linked its eBay account through the (simulated)
+consent flow. A bearer token for it:
 
   export TOKEN={token}
   # any other user: export TOKEN=$(.venv/bin/python -m sandbox token alice)
@@ -146,8 +184,9 @@ def run(
             LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
         ).start()
         try:
-            items = seed(stack)
             api_url = f"http://127.0.0.1:{api.port}"
+            token = issue_token(DEMO_USER, key=key, email=email_for(DEMO_USER))
+            items = seed(stack, api_url, token)
             STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
             STATE_FILE.write_text(
                 json.dumps(
@@ -165,7 +204,6 @@ def run(
                     indent=2,
                 )
             )
-            token = issue_token(DEMO_USER, key=key, email=email_for(DEMO_USER))
             print(_banner(stack, api_url, token, items), flush=True)
             if ready is not None:
                 ready.set()

@@ -72,6 +72,10 @@ USER_ONLY_SCOPES: Final = frozenset({OFFER_SCOPE})
 ACCESS_TOKEN_TTL_S: Final = 7200
 REFRESH_TOKEN_TTL_S: Final = 47_304_000
 AUTH_CODE_TTL_S: Final = 299
+# token_type values of eBay's token responses, and its "no refresh token".
+APPLICATION_GRANT: Final = "Application Access Token"
+USER_GRANT: Final = "User Access Token"
+NOT_APPLICABLE: Final = "N/A"
 
 OFFER_MARKETPLACES: Final = (
     "EBAY_AU",
@@ -751,7 +755,7 @@ def _new_token(prefix: str, nbytes: int = 48) -> str:
 class EbaySimulator:
     """All simulator state plus the Python API that tests use directly."""
 
-    def __init__(
+    def __init__(  # nosec B107 # simulator defaults, not real credentials
         self,
         client_id: str = "sim-client-id",
         client_secret: str = "sim-client-secret",  # noqa: S107 - simulator default
@@ -1016,8 +1020,8 @@ class EbaySimulator:
         return {
             "access_token": token,
             "expires_in": int(self.access_token_ttl_s),
-            "refresh_token": "N/A",
-            "token_type": "Application Access Token",
+            "refresh_token": NOT_APPLICABLE,
+            "token_type": APPLICATION_GRANT,
         }
 
     def _grant_refresh(
@@ -1052,7 +1056,7 @@ class EbaySimulator:
         return {
             "access_token": token,
             "expires_in": int(self.access_token_ttl_s),
-            "token_type": "User Access Token",
+            "token_type": USER_GRANT,
         }, username
 
     def _grant_auth_code(
@@ -1096,7 +1100,7 @@ class EbaySimulator:
             "expires_in": int(self.access_token_ttl_s),
             "refresh_token": refresh,
             "refresh_token_expires_in": REFRESH_TOKEN_TTL_S,
-            "token_type": "User Access Token",
+            "token_type": USER_GRANT,
         }, info.username
 
     def accept_redirect(self, state: str | None, code: str) -> str:
@@ -1229,6 +1233,19 @@ class EbaySimulator:
             if now < auction.closes_at:
                 auction.ended_early_at = now
                 auction.end_reason = "ended_early"
+            return self._state(auction, now)
+
+    def change_end(self, item_id: str, end_in_s: float) -> dict[str, Any]:
+        """Move a running auction's scheduled end (as eBay does after an outage).
+
+        Rival bids scheduled "seconds before end" keep their absolute times.
+        """
+        with self._lock:
+            auction = self._find(item_id)
+            now = time.time()
+            if now >= auction.closes_at:
+                raise ValueError("the listing has ended")
+            auction.end_time = int((now + float(end_in_s)) * 1000) / 1000
             return self._state(auction, now)
 
     def buy_it_now(self, item_id: str, buyer: str = "bin_buyer") -> dict[str, Any]:
@@ -2255,6 +2272,10 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
     @admin.post("/auctions/<item_id>/end")
     def end_auction(item_id: str) -> Response:
         return _json_response(sim.end_auction(item_id))
+
+    @admin.post("/auctions/<item_id>/end_time")
+    def change_end(item_id: str) -> Response:
+        return _json_response(sim.change_end(item_id, float(body()["end_in_s"])))
 
     @admin.post("/auctions/<item_id>/buy_it_now")
     def buy_it_now(item_id: str) -> Response:

@@ -1,6 +1,6 @@
 """Patches that let moto 5.2.5 run our state machine in-process, without Docker.
 
-Four patches, installed together by :func:`install` and removed by
+Five patches, installed together by :func:`install` and removed by
 :func:`uninstall` (both idempotent, both thread-safe):
 
 1. **Lambda invoke hook.**  moto's ``LambdaSimpleBackend.invoke`` (used with
@@ -46,6 +46,15 @@ Four patches, installed together by :func:`install` and removed by
    after StartExecution: a user cancelling a snipe they just created).  The
    patch waits up to a few seconds for the environment, then stops.
 
+5. **Atomic DynamoDB requests.**  DynamoDB applies each request atomically (a
+   conditional write's check and write, a ``TransactWriteItems`` as a whole).
+   moto does not serialise requests: two threads can both pass a condition,
+   and a cancelled transaction restores a copy of the whole table taken before
+   it started, undoing other threads' writes made meanwhile.  The patch runs
+   each DynamoDB request under one lock (``DynamoHandler.call_action``), so
+   concurrent conditional writes behave as on AWS (the race tests of
+   ``tests/integration/test_group_race.py`` rely on it).
+
 moto is pinned (``moto==5.2.5``); ``tests/integration/test_engine.py`` fails if
 the internals patched here change.
 """
@@ -69,6 +78,7 @@ from typing import Any, Final, NamedTuple
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import botocore_stubber
+from moto.dynamodb.responses import DynamoHandler
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEventException,
@@ -111,6 +121,7 @@ _ORIGINAL_GET_WAIT_SECONDS: Final = Timestamp._get_wait_seconds
 _ORIGINAL_WAIT_INTERVAL: Final = WaitFunction._wait_interval
 _ORIGINAL_BOTO_CLIENT_FOR: Final = _boto_client.boto_client_for
 _ORIGINAL_WORKER_STOP: Final = ExecutionWorker.stop
+_ORIGINAL_DYNAMODB_CALL: Final = DynamoHandler.call_action
 
 
 class PatchTarget(NamedTuple):
@@ -127,6 +138,7 @@ PATCH_TARGETS: Final = (
     PatchTarget(WaitFunction, "_wait_interval", _ORIGINAL_WAIT_INTERVAL),
     PatchTarget(_boto_client, "boto_client_for", _ORIGINAL_BOTO_CLIENT_FOR),
     PatchTarget(ExecutionWorker, "stop", _ORIGINAL_WORKER_STOP),
+    PatchTarget(DynamoHandler, "call_action", _ORIGINAL_DYNAMODB_CALL),
 )
 """What :func:`install` replaces; ``boto_client_for`` is replaced in every
 ``moto.stepfunctions.parser`` module that imported it by name."""
@@ -408,6 +420,18 @@ def _worker_stop(
     _ORIGINAL_WORKER_STOP(self, stop_date=stop_date, error=error, cause=cause)
 
 
+# --------------------------------------------------------------------------- #
+# Patch 5: one DynamoDB request at a time
+# --------------------------------------------------------------------------- #
+_dynamodb_lock = threading.RLock()
+
+
+def _atomic_dynamodb_call(self: DynamoHandler) -> Any:
+    """Handle one DynamoDB request while no other is being handled."""
+    with _dynamodb_lock:
+        return _ORIGINAL_DYNAMODB_CALL(self)
+
+
 def is_installed() -> bool:
     return _installed
 
@@ -422,6 +446,7 @@ def install() -> None:
         Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign,assignment]
         WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
         ExecutionWorker.stop = _worker_stop  # type: ignore[method-assign]
+        DynamoHandler.call_action = _atomic_dynamodb_call  # type: ignore[method-assign]
         _install_client_cache()
         _installed = True
 
@@ -436,5 +461,6 @@ def uninstall() -> None:
         Timestamp._get_wait_seconds = _ORIGINAL_GET_WAIT_SECONDS  # type: ignore[method-assign]
         WaitFunction._wait_interval = _ORIGINAL_WAIT_INTERVAL  # type: ignore[method-assign]
         ExecutionWorker.stop = _ORIGINAL_WORKER_STOP  # type: ignore[method-assign]
+        DynamoHandler.call_action = _ORIGINAL_DYNAMODB_CALL  # type: ignore[method-assign]
         _uninstall_client_cache()
         _installed = False

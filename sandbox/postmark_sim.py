@@ -173,7 +173,7 @@ def _parse_addresses(field_name: str, value: Any, required: bool) -> list[str]:
 class PostmarkSimulator:
     """Outbox, inactive list, faults and request log, guarded by one lock."""
 
-    def __init__(
+    def __init__(  # nosec B107 # simulator default, not a real token
         self,
         server_token: str = "postmark-sim-token",  # noqa: S107 - simulator default
         *,

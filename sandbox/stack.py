@@ -10,6 +10,9 @@ development stack (``python -m sandbox dev``) and the benchmarks:
 * Configuration: the same environment variables the Lambdas read on AWS
   (``workflows.config``) point at the simulators; they are set once in this
   process, because every function shares one configuration.
+* Secrets as on AWS: the app secrets (below) live in a moto Secrets Manager
+  secret (``APP_SECRETS_ARN``), eBay tokens are sealed under a moto KMS key
+  (``TOKEN_KMS_KEY_ID``); no secret value is in the environment.
 """
 
 from __future__ import annotations
@@ -26,10 +29,18 @@ from workflows.services import Services, get_services, reset_services
 
 # Fixed sandbox credentials: they only ever open the local simulators.
 EBAY_CLIENT_ID = "sandbox-client-id"
-EBAY_CLIENT_SECRET = "sandbox-client-secret-7b1f"  # noqa: S105 - simulator only
+EBAY_CLIENT_SECRET = "sandbox-client-secret-7b1f"  # noqa: S105 - simulator only  # nosec B105
 EBAY_RU_NAME = "sandbox-ru-name"
-POSTMARK_TOKEN = "sandbox-postmark-token-3c9a"  # noqa: S105 - simulator only
+POSTMARK_TOKEN = "sandbox-postmark-token-3c9a"  # noqa: S105 - simulator only  # nosec B105
+STATE_SIGNING_KEY = "sandbox-state-signing-key-5d0e-local-only-0123456789"
 EMAIL_FROM = "Sniper <sniper@example.com>"
+# The app secret's JSON (workflows.secrets.AppSecrets), in moto Secrets Manager.
+APP_SECRETS = {
+    "ebay_client_id": EBAY_CLIENT_ID,
+    "ebay_client_secret": EBAY_CLIENT_SECRET,
+    "postmark_server_token": POSTMARK_TOKEN,
+    "state_signing_key": STATE_SIGNING_KEY,
+}
 
 
 @dataclass
@@ -57,6 +68,16 @@ class LocalStack:
     def services(self) -> Services:
         return get_services()
 
+    def secret_values(self) -> list[str]:
+        """The app secrets the functions loaded: client secret, Postmark token,
+        state signing key (for scans that must never find them)."""
+        loaded = self.services.secrets
+        return [
+            loaded.ebay_client_secret.get_secret_value(),
+            loaded.postmark_server_token.get_secret_value(),
+            loaded.state_signing_key.get_secret_value(),
+        ]
+
     def link_ebay(self, user_id: str) -> str:
         """Register the user at the eBay simulator and store their refresh token.
 
@@ -64,7 +85,7 @@ class LocalStack:
         the refresh token is seeded directly.)
         """
         refresh_token = self.ebay.register_user(user_id)
-        self.services.store.put_ebay_account(user_id, refresh_token)
+        self.services.store.put_ebay_account(user_id, refresh_token)  # sealed (KMS)
         return refresh_token
 
 
@@ -79,11 +100,8 @@ def _environment(
         "EBAY_API_BASE_URL": ebay_url,
         "EBAY_AUTH_BASE_URL": ebay_url,
         "EBAY_MARKETPLACE_ID": "EBAY_US",
-        "EBAY_CLIENT_ID": EBAY_CLIENT_ID,
-        "EBAY_CLIENT_SECRET": EBAY_CLIENT_SECRET,
         "EBAY_RU_NAME": EBAY_RU_NAME,
         "POSTMARK_API_BASE_URL": postmark_url,
-        "POSTMARK_SERVER_TOKEN": POSTMARK_TOKEN,
         "EMAIL_FROM": EMAIL_FROM,
         "SNIPE_LEAD_SECONDS": str(config.lead_seconds),
         "SNIPE_SETTLE_SECONDS": str(config.settle_seconds),
@@ -101,9 +119,9 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
             server = aws.MotoServer()
             moto_url = server.start(port=config.moto_port)
             stack.callback(server.stop)
-            local = server.provision()
+            local = server.provision(app_secrets=APP_SECRETS)
         else:
-            local = stack.enter_context(aws.in_process_aws())
+            local = stack.enter_context(aws.in_process_aws(app_secrets=APP_SECRETS))
         ebay, ebay_server = start_ebay_simulator(
             port=config.ebay_port,
             client_id=EBAY_CLIENT_ID,

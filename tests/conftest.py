@@ -31,9 +31,9 @@ for _key, _value in {
     "POWERTOOLS_METRICS_NAMESPACE": "SniperTest",
     "POWERTOOLS_TRACE_DISABLED": "1",
     "TABLE_NAME": "snipes-unit",
-    "EBAY_CLIENT_ID": "unit-client-id",
-    "EBAY_CLIENT_SECRET": "unit-client-secret",
-    "POSTMARK_SERVER_TOKEN": "unit-postmark-token",
+    # Where the functions find their secrets (unit tests pass explicit values).
+    "APP_SECRETS_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:unit",
+    "TOKEN_KMS_KEY_ID": "alias/snipes-unit-ebay-tokens",
     "EMAIL_FROM": "sniper@example.com",
 }.items():
     os.environ.setdefault(_key, _value)

@@ -2,8 +2,10 @@
 
 Sequence: claim (SCHEDULED -> BIDDING; a cancelled snipe is never bid on) ->
 re-read the max bid from the claimed record -> make sure a user token is cached ->
-open the HTTPS connection to eBay (getBidding) -> sleep on a monotonic deadline
-until ``fire_at`` -> placeProxyBid -> BID_PLACED with the send time and fire error.
+wake-time re-check -> a win-N group member takes a group slot or ends SKIPPED
+``GROUP_SATISFIED`` (``workflows.groups``) -> open the HTTPS connection to eBay
+(getBidding) -> sleep on a monotonic deadline until ``fire_at`` -> placeProxyBid
+-> BID_PLACED with the send time and fire error.
 
 eBay's refusals are permanent (FAILED with a reason, ``BidRejected``). Transport
 failures and 5xx raise ``BidSendFailed`` while a retry can still land before the
@@ -16,19 +18,27 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from workflows import ebay
+from workflows import ebay, groups
 from workflows.errors import (
     BidRejected,
     BidSendFailed,
     BidWindowMissed,
     SnipeNotActive,
+    SnipeRescheduled,
+    SnipeSkipped,
     TransitionRejected,
 )
-from workflows.models import BidRecord, Reason, Snipe, SnipeStatus
+from workflows.models import REASON_TEXT, BidRecord, Reason, Snipe, SnipeStatus
 from workflows.money import MoneyView
 from workflows.observability import logger, metrics
+from workflows.recheck import Verdict, next_execution_name, recheck_listing
 from workflows.services import Services
-from workflows.timing import monotonic_deadline, sleep_until_deadline
+from workflows.timing import (
+    SnipePlan,
+    monotonic_deadline,
+    sleep_until_deadline,
+    to_z,
+)
 from workflows.tokens import user_access_token
 
 # eBay error ids (Buy Offer placeProxyBid) -> our reason codes.
@@ -54,6 +64,9 @@ _DEFAULT_REJECTION = Reason.NOT_ELIGIBLE
 RETRY_COST = timedelta(seconds=1.5)
 # Below this much time before the end we do not even try.
 LAST_CHANCE = timedelta(milliseconds=150)
+# An end that moved later is waited for in this invocation when the new wake-up
+# time is this close; further out, a new execution takes over.
+IN_TASK_RESCHEDULE = timedelta(seconds=5)
 
 
 class PlaceBidInput(BaseModel):
@@ -68,17 +81,30 @@ class PlaceBidOutput(BaseModel):
     sent_at: AwareDatetime
     fire_error_ms: float
     attempt: int
+    settle_at: str = Field(description="when to read the result (UTC ...Z)")
 
 
 def _claim(services: Services, request: PlaceBidInput) -> Snipe:
+    """SCHEDULED -> BIDDING, only by the snipe's current execution.
+
+    The write returns the record it wrote (``ALL_NEW``): the max bid and plan
+    used from here on are exactly those in force at the claim. An execution an
+    edit or a reschedule replaced (``execution_name`` names another) is refused
+    like a cancelled snipe: no bid, it ends quietly.
+    """
     try:
         return services.store.transition(
             request.snipe_id,
             allowed_from={SnipeStatus.SCHEDULED},
             to=SnipeStatus.BIDDING,
             claimed_by=request.execution_name,
+            current_execution=request.execution_name,
         )
     except TransitionRejected as exc:
+        if exc.current_status == SnipeStatus.SCHEDULED.value:
+            raise SnipeNotActive(
+                "another execution now handles the snipe; no bid was sent"
+            ) from exc
         raise SnipeNotActive(f"snipe is {exc.current_status}; no bid was sent") from exc
 
 
@@ -102,6 +128,11 @@ def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:
         raise BidWindowMissed(Reason.BID_WINDOW_MISSED.value, "too late to bid")
 
     token, _ = user_access_token(services, snipe, valid_until=plan.settle_at)
+    if request.attempt == 0:
+        snipe = _recheck(services, snipe, request, now)
+        plan = snipe.plan
+    # A win-N group member bids only with one of its group's slots.
+    snipe = groups.claim_group_slot(services, snipe, token)
     item_id = snipe.item.item_id
     amount = ebay.Amount(
         value=snipe.max_bid.to_decimal(), currency=snipe.max_bid.currency
@@ -180,7 +211,71 @@ def _record_bid(
         sent_at=sent_at,
         fire_error_ms=record.fire_error_ms,
         attempt=request.attempt,
+        settle_at=to_z(snipe.plan.settle_at),
     )
+
+
+def _recheck(
+    services: Services, snipe: Snipe, request: PlaceBidInput, now: datetime
+) -> Snipe:
+    """Apply the wake-time re-check; returns the snipe with its current plan."""
+    check = recheck_listing(services, snipe, now)
+    if check.verdict is Verdict.SKIP and check.reason is not None:
+        services.store.transition(
+            snipe.snipe_id,
+            allowed_from={SnipeStatus.BIDDING},
+            to=SnipeStatus.SKIPPED,
+            reason=check.reason,
+            user_id=snipe.user_id,
+        )
+        metrics.add_metric(name="SnipesSkipped", unit="Count", value=1)
+        raise SnipeSkipped(check.reason.value, REASON_TEXT[check.reason])
+    if check.end_at is None:
+        return snipe
+    settings = services.settings
+    plan = SnipePlan.for_auction(
+        check.end_at,
+        bid_offset_seconds=snipe.bid_offset_seconds,
+        lead_seconds=settings.snipe_lead_seconds,
+        settle_seconds=settings.snipe_settle_seconds,
+    )
+    logger.info(
+        "auction end moved",
+        extra={"from": to_z(snipe.plan.end_at), "to": to_z(plan.end_at)},
+    )
+    if check.verdict is Verdict.FIRE or plan.wake_at - now <= IN_TASK_RESCHEDULE:
+        return services.store.transition(
+            snipe.snipe_id,
+            allowed_from={SnipeStatus.BIDDING},
+            to=SnipeStatus.BIDDING,
+            fields={"plan": plan.model_dump(mode="json")},
+            user_id=snipe.user_id,
+        )
+    if services.executions is None:
+        raise RuntimeError("STATE_MACHINE_ARN is not configured for rescheduling")
+    # Start the successor first: if it cannot start, this execution keeps the
+    # snipe and fails loudly instead of leaving it with no execution at all.
+    name = next_execution_name(request.execution_name, snipe.snipe_id)
+    arn = services.executions.start(
+        name,
+        {
+            "snipe_id": snipe.snipe_id,
+            "item_id": snipe.item.item_id,
+            "plan": plan.as_execution_input(),
+        },
+    )
+    services.store.transition(
+        snipe.snipe_id,
+        allowed_from={SnipeStatus.BIDDING},
+        to=SnipeStatus.SCHEDULED,
+        fields={
+            "plan": plan.model_dump(mode="json"),
+            "execution_arn": arn,
+            "execution_name": name,
+        },
+        user_id=snipe.user_id,
+    )
+    raise SnipeRescheduled(f"auction now ends {to_z(plan.end_at)}; continued by {name}")
 
 
 def _warm_up(

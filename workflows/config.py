@@ -2,13 +2,18 @@
 
 Every Lambda and the local stack read the same variables; ``template.yaml`` sets
 them on AWS, the sandbox sets them locally. Missing required values fail fast.
+
+Secrets are not configuration: the eBay app credentials, the Postmark token and
+the OAuth state signing key live in one Secrets Manager secret
+(``APP_SECRETS_ARN``, read by ``workflows.secrets``), and user tokens are sealed
+under the KMS key ``TOKEN_KMS_KEY_ID`` (``workflows.crypto``).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,16 +22,17 @@ class Settings(BaseSettings):
 
     table_name: str = Field(min_length=1)
     state_machine_arn: str = ""
+    # The Secrets Manager secret of the app secrets (workflows.secrets) and the
+    # KMS key (id, ARN or alias) that seals user tokens (workflows.crypto).
+    app_secrets_arn: str = Field(min_length=1)
+    token_kms_key_id: str = Field(min_length=1)
 
     ebay_api_base_url: str = "https://api.ebay.com"
     ebay_auth_base_url: str = "https://auth.ebay.com"
     ebay_marketplace_id: str = "EBAY_US"
-    ebay_client_id: str = Field(min_length=1)
-    ebay_client_secret: SecretStr
     ebay_ru_name: str = ""
 
     postmark_api_base_url: str = "https://api.postmarkapp.com"
-    postmark_server_token: SecretStr
     email_from: str = Field(min_length=3)
 
     # Seconds the bid task wakes before fire_at (cold start, token refresh,
@@ -36,6 +42,12 @@ class Settings(BaseSettings):
     http_timeout_seconds: float = Field(default=5.0, gt=0.0, le=30.0)
 
     cors_allowed_origins: str = ""
+
+    # Abuse limits (docs/security.md, "Abuse limits"): active snipes (SCHEDULED,
+    # BIDDING, BID_PLACED) one user may have, and the largest request body the
+    # API reads (API Gateway itself accepts up to 10 MB).
+    max_active_snipes_per_user: int = Field(default=200, ge=1, le=10_000)
+    max_request_body_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
 
     @property
     def cors_origins(self) -> list[str]:

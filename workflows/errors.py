@@ -82,6 +82,18 @@ class SnipeNotFound(NotFound):
     code = "SNIPE_NOT_FOUND"
 
 
+class GroupNotFound(NotFound):
+    """No such group, or another user's (``workflows.groups``)."""
+
+    code = "GROUP_NOT_FOUND"
+
+
+class WinsWantedTooLow(Conflict):
+    """``wins_wanted`` may not go below the group's slots in use (won or bidding)."""
+
+    code = "WINS_WANTED_TOO_LOW"
+
+
 class TransitionRejected(Exception):
     """A conditional status write failed: the snipe is not in an allowed state."""
 
@@ -97,6 +109,13 @@ class StoreUnavailable(ServiceUnavailable):
     """DynamoDB throttled the request or is unavailable."""
 
     code = "STORE_UNAVAILABLE"
+
+
+class AppSecretsUnavailable(RuntimeError):
+    """The app secrets cannot be read or are not valid (no value in the message).
+
+    Raised by a task at cold start; transient, the state machine retries it.
+    """
 
 
 class WorkflowUnavailable(ServiceUnavailable):
@@ -152,6 +171,17 @@ class BidRejected(SnipeFailedPermanently):
 
 class BidWindowMissed(SnipeFailedPermanently):
     """No bid could be placed before the auction ended."""
+
+
+class SnipeSkipped(SnipeFailedPermanently):
+    """The wake-time re-check found nothing worth bidding on (SKIPPED recorded)."""
+
+
+class SnipeRescheduled(TaskError):
+    """The auction's end moved later: a new execution took over the snipe.
+
+    The state machine ends this execution quietly (*Snipe rescheduled*).
+    """
 
 
 class EbayReconnectRequired(SnipeFailedPermanently):

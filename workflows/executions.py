@@ -25,6 +25,10 @@ T = TypeVar("T")
 _THROTTLING = {"ThrottlingException", "ServiceUnavailable", "InternalServerError"}
 
 
+class ExecutionNameTaken(Exception):
+    """An execution of that name exists with another input or has finished."""
+
+
 class ExecutionControl:
     def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
         self.state_machine_arn = state_machine_arn
@@ -41,13 +45,22 @@ class ExecutionControl:
             raise WorkflowUnavailable("the workflow engine is unreachable") from exc
 
     def start(self, name: str, execution_input: Mapping[str, Any]) -> str:
-        """Start (or find, if already started with the same input) the execution."""
-        response = self._call(
-            self._client.start_execution,
-            stateMachineArn=self.state_machine_arn,
-            name=name,
-            input=json.dumps(execution_input, separators=(",", ":")),
-        )
+        """Start (or find, if already started with the same input) the execution.
+
+        Raises ``ExecutionNameTaken`` if the name is in use by an execution with
+        another input or by one that has finished.
+        """
+        try:
+            response = self._call(
+                self._client.start_execution,
+                stateMachineArn=self.state_machine_arn,
+                name=name,
+                input=json.dumps(execution_input, separators=(",", ":")),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                raise ExecutionNameTaken(name) from exc
+            raise
         return response["executionArn"]
 
     def stop(self, execution_arn: str, *, cause: str) -> None:

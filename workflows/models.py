@@ -54,6 +54,9 @@ class Reason(StrEnum):
     # SKIPPED
     EBAY_NOT_LINKED = "EBAY_NOT_LINKED"
     EBAY_RECONNECT_REQUIRED = "EBAY_RECONNECT_REQUIRED"
+    ENDED_EARLY = "ENDED_EARLY"
+    OUTBID_BEFORE_FIRE = "OUTBID_BEFORE_FIRE"
+    GROUP_SATISFIED = "GROUP_SATISFIED"
     # FAILED: eBay refused the bid
     AUCTION_ENDED = "AUCTION_ENDED"
     ENDED_BY_BUY_IT_NOW = "ENDED_BY_BUY_IT_NOW"
@@ -77,6 +80,17 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.EBAY_NOT_LINKED: "Your eBay account is not linked.",
     Reason.EBAY_RECONNECT_REQUIRED: (
         "eBay no longer accepts our authorization for your account; reconnect it."
+    ),
+    Reason.ENDED_EARLY: (
+        "The listing ended before the bid time (ended by the seller or sold with "
+        "Buy It Now); no bid was sent."
+    ),
+    Reason.OUTBID_BEFORE_FIRE: (
+        "The current price had already reached your maximum bid; no bid was sent."
+    ),
+    Reason.GROUP_SATISFIED: (
+        "Its group already has as many wins (won, or bids whose result is not known"
+        " yet) as you wanted; no bid was sent."
     ),
     Reason.AUCTION_ENDED: "The auction had already ended when the bid arrived.",
     Reason.ENDED_BY_BUY_IT_NOW: "The item was sold with Buy It Now.",
@@ -137,6 +151,8 @@ class ResultRecord(BaseModel):
 class NotificationStatus(StrEnum):
     SENT = "SENT"
     REJECTED = "REJECTED"
+    # The user's preferences turned this outcome's email off: nothing was sent.
+    SUPPRESSED = "SUPPRESSED"
 
 
 class NotificationRecord(BaseModel):
@@ -164,11 +180,20 @@ class Snipe(BaseModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     execution_arn: str | None = None
+    # The name of the snipe's current execution: only that execution may claim
+    # the snipe (an edit or a reschedule hands it to ``<id>-v<n>``). None on
+    # snipes stored before names were recorded (then any execution may claim).
+    execution_name: str | None = None
     claimed_by: str | None = None
     bid: BidRecord | None = None
     result: ResultRecord | None = None
     notification: NotificationRecord | None = None
     version: int = 1
+    # Win-N groups (workflows.groups). ``group_slot`` is the group whose slot the
+    # snipe holds (set with the claim, cleared with the release); it is written
+    # only by the store's group transactions, never by ``SnipeStore.create``.
+    group_id: str | None = None
+    group_slot: str | None = Field(default=None, exclude=True)
 
 
 class EbayAccount(BaseModel):
@@ -182,3 +207,65 @@ class EbayAccount(BaseModel):
     access_token: str | None = Field(default=None, repr=False)
     access_expires_at: datetime | None = None
     needs_reconnect: bool = False
+
+
+class EbayLinkStatus(BaseModel):
+    """What may be said about a user's eBay link without decrypting anything.
+
+    ``email`` is where expiry warnings go; ``expiry_warned_for`` is the refresh
+    token expiry the user was last warned about.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    linked_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
+    needs_reconnect: bool = False
+    email: str | None = Field(default=None, repr=False)
+    expiry_warned_for: datetime | None = None
+
+
+class Group(BaseModel):
+    """A win-N group: at most ``wins_wanted`` of its member snipes may win.
+
+    ``holders`` are the member snipes holding one of the group's slots: reserved
+    atomically with the bid task's claim (BIDDING), kept while the bid is out
+    (BID_PLACED) and when WON, released atomically with any other final status.
+    ``slots_used == len(holders) <= wins_wanted`` always (``workflows.groups``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    group_id: str
+    user_id: str
+    name: str
+    wins_wanted: int = Field(ge=1)
+    slots_used: int = 0
+    holders: frozenset[str] = frozenset()
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: int = 1
+
+
+class EmailOn(BaseModel):
+    """Per final outcome: is the user emailed? (CANCELLED never emails.)"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    WON: bool = True
+    LOST: bool = True
+    SKIPPED: bool = True
+    FAILED: bool = True
+
+
+class NotificationPreferences(BaseModel):
+    """Which final outcomes the user is emailed about (all by default)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email_on: EmailOn = EmailOn()
+
+    def emails(self, status: SnipeStatus) -> bool:
+        """Whether a snipe that ended ``status`` is emailed."""
+        return bool(getattr(self.email_on, status.value, True))

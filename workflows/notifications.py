@@ -5,6 +5,10 @@ failing task did not already record a final status, it is recorded here as
 FAILED with a reason derived from the error name. Postmark 4xx (e.g. 406
 inactive recipient) is recorded on the snipe and does not fail it; 429/5xx raise
 ``EmailUnavailable`` for the state machine to retry.
+
+The user's notification preferences (``GET/PUT /api/me/preferences``) may turn
+an outcome's email off: the snipe then records the notification ``SUPPRESSED``
+and nothing is sent; the final status is the same either way.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ class EmailOutcome(StrEnum):
     REJECTED = "REJECTED"
     ALREADY_SENT = "ALREADY_SENT"
     NOT_SENT = "NOT_SENT"
+    SUPPRESSED = "SUPPRESSED"  # the user's preferences turned this outcome off
 
 
 class NotifyOutput(BaseModel):
@@ -71,11 +76,21 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
             status=snipe.status, reason=snipe.reason, email=EmailOutcome.NOT_SENT
         )
     if snipe.notification is not None:
+        suppressed = snipe.notification.status is NotificationStatus.SUPPRESSED
         return NotifyOutput(
             status=snipe.status,
             reason=snipe.reason,
-            email=EmailOutcome.ALREADY_SENT,
+            email=EmailOutcome.SUPPRESSED if suppressed else EmailOutcome.ALREADY_SENT,
             message_id=snipe.notification.message_id,
+        )
+    if not services.store.get_preferences(snipe.user_id).emails(snipe.status):
+        logger.info("email turned off by the user", extra={"status": snipe.status})
+        suppressed_record = NotificationRecord(
+            status=NotificationStatus.SUPPRESSED, at=services.now()
+        )
+        _record(services, snipe, suppressed_record)
+        return NotifyOutput(
+            status=snipe.status, reason=snipe.reason, email=EmailOutcome.SUPPRESSED
         )
 
     message = compose_email(snipe, services.settings.email_from)

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflows import ebay
+from workflows import ebay, groups
 from workflows.errors import (
     ApiError,
     Conflict,
@@ -30,10 +30,13 @@ from workflows.errors import (
     TransitionRejected,
     Unprocessable,
     UpstreamUnavailable,
+    WorkflowUnavailable,
 )
+from workflows.executions import ExecutionControl, ExecutionNameTaken
 from workflows.models import ItemSnapshot, Reason, Snipe, SnipeStatus
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
+from workflows.recheck import next_execution_name
 from workflows.services import Services
 from workflows.timing import SnipePlan, to_z
 
@@ -42,6 +45,10 @@ from workflows.timing import SnipePlan, to_z
 START_MARGIN = timedelta(seconds=2)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# An edit that loses a race with another edit reads the snipe again and retries
+# this many times in all; an offset change tries this many execution names.
+MAX_EDIT_ATTEMPTS = 3
+MAX_EXECUTION_NAME_TRIES = 5
 
 # Crockford base32 ULID after a prefix: 30 characters, sortable by creation time,
 # and a valid Step Functions execution name ([A-Za-z0-9-_], at most 80).
@@ -105,6 +112,23 @@ class SnipeAlreadyFinished(Conflict):
     code = "SNIPE_ALREADY_FINISHED"
 
 
+class InvalidTimeRange(Unprocessable):
+    code = "INVALID_TIME_RANGE"
+
+
+class SnipeModified(Conflict):
+    """Concurrent edits kept changing the snipe; read it again and retry."""
+
+    code = "SNIPE_MODIFIED"
+
+
+class TooManyActiveSnipes(ApiError):
+    """The user already has ``Settings.max_active_snipes_per_user`` active snipes."""
+
+    status = 429
+    code = "TOO_MANY_ACTIVE_SNIPES"
+
+
 # --- inputs ------------------------------------------------------------------
 
 
@@ -159,6 +183,18 @@ class MaxBidInput(BaseModel):
         return Money.from_decimal(self.value, self.currency)
 
 
+GroupIdInput = Annotated[
+    str,
+    Field(
+        strict=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A win-N group of yours (POST /api/groups)",
+    ),
+]
+
+
 class CreateSnipeRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -185,6 +221,57 @@ class CreateSnipeRequest(BaseModel):
             description="Seconds before the auction ends at which the bid is sent",
         ),
     ] = 6
+    group_id: GroupIdInput | None = Field(
+        default=None, description="Win-N group the snipe joins (optional)"
+    )
+
+
+class EditSnipeRequest(BaseModel):
+    """The changes to a SCHEDULED snipe; at least one field.
+
+    ``group_id: null`` takes the snipe out of its group; an absent field is
+    left as it is.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_bid: MaxBidInput | None = Field(
+        default=None,
+        description=(
+            "New maximum bid, in the snipe's currency and at least the listing's"
+            " current minimum to bid"
+        ),
+    )
+    bid_offset_seconds: Annotated[
+        int | None,
+        Field(
+            strict=True,
+            ge=1,
+            le=60,
+            description=(
+                "New seconds before the end at which the bid is sent; the snipe"
+                " gets a new execution (<snipe id>-v<n>)"
+            ),
+        ),
+    ] = None
+    group_id: GroupIdInput | None = Field(
+        default=None, description="Win-N group to join; null leaves the group"
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError(
+                "nothing to change: send max_bid, bid_offset_seconds or group_id"
+            )
+        for name in ("max_bid", "bid_offset_seconds"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    @property
+    def changes_group(self) -> bool:
+        return "group_id" in self.model_fields_set
 
 
 @dataclass(frozen=True)
@@ -216,20 +303,24 @@ def create_snipe(
     except ebay.InvalidItemReference as exc:
         raise InvalidItemId(str(exc)) from exc
     _require_ebay_link(services, identity)
+    _require_room_for_another(services, identity)
+    if request.group_id is not None:
+        groups.require_group(services, identity.user_id, request.group_id)
 
     item = _fetch_item(services, ref)
     max_bid = request.max_bid.to_money()
-    end_at = _check_biddable(services, item, request, max_bid)
-
     now = services.now()
+    end_at = _check_biddable(services, item, request, max_bid, now)
+
     plan = SnipePlan.for_auction(
         end_at,
         bid_offset_seconds=request.bid_offset_seconds,
         lead_seconds=services.settings.snipe_lead_seconds,
         settle_seconds=services.settings.snipe_settle_seconds,
     )
+    snipe_id = new_snipe_id(now)
     snipe = Snipe(
-        snipe_id=new_snipe_id(now),
+        snipe_id=snipe_id,
         user_id=identity.user_id,
         user_email=identity.email,
         item=_snapshot(item, end_at, services.settings.ebay_marketplace_id),
@@ -238,6 +329,9 @@ def create_snipe(
         plan=plan,
         created_at=now,
         updated_at=now,
+        # The first execution is named by the snipe id; only it may claim.
+        execution_name=snipe_id,
+        group_id=request.group_id,
     )
     services.store.create(snipe)
     # The execution input names the snipe and its timing only: the tasks read
@@ -285,12 +379,35 @@ def list_snipes(
     status: SnipeStatus | None = None,
     limit: int = DEFAULT_PAGE_SIZE,
     cursor: str | None = None,
+    ends_after: datetime | None = None,
+    ends_before: datetime | None = None,
 ) -> SnipePage:
-    """One page of the caller's snipes, newest first."""
+    """One page of the caller's snipes, newest first.
+
+    ``ends_after``/``ends_before`` keep the snipes whose auction ends (the
+    plan's end) in ``[ends_after, ends_before)``; they combine with ``status``
+    and the cursor. A cursor belongs to one status; keep the same filters
+    while paging.
+    """
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
-    items, next_cursor = services.store.list_for_user(
-        identity.user_id, status=status, limit=limit, cursor=cursor
+    if ends_after is None and ends_before is None:
+        items, next_cursor = services.store.list_for_user(
+            identity.user_id, status=status, limit=limit, cursor=cursor
+        )
+        return SnipePage(items=items, next_cursor=next_cursor)
+    if ends_after is not None and ends_before is not None and ends_before <= ends_after:
+        raise InvalidTimeRange(
+            "ends_before must be later than ends_after",
+            details={"ends_after": to_z(ends_after), "ends_before": to_z(ends_before)},
+        )
+    items, next_cursor = services.store.list_for_user_ending_between(
+        identity.user_id,
+        status=status,
+        ends_after=ends_after,
+        ends_before=ends_before,
+        limit=limit,
+        cursor=cursor,
     )
     return SnipePage(items=items, next_cursor=next_cursor)
 
@@ -323,16 +440,123 @@ def cancel_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe
     return cancelled
 
 
+def edit_snipe(
+    services: Services, identity: Identity, snipe_id: str, request: EditSnipeRequest
+) -> Snipe:
+    """Change a SCHEDULED snipe's max bid, bid offset and/or group.
+
+    Every change lands in one conditional write that requires the status
+    SCHEDULED and the version read (``SnipeStore.update_scheduled``): after
+    the bid task's claim the edit is refused (409 SNIPE_ALREADY_BIDDING), and
+    a claim after the write reads the new max bid (the claim returns the
+    record it wrote). An offset change moves the wake-up: the successor
+    execution ``<id>-v<n>`` is started *before* the write that makes it the
+    snipe's current execution (``execution_name``, which the claim requires),
+    and the old one is stopped after it. A crash in between leaves either the
+    old execution current (the new one cannot claim and ends quietly) or the
+    new one current (the old one cannot claim): never none, never two that
+    can bid. A write that loses to another edit is retried on a fresh read.
+    """
+    snipe = get_snipe(services, identity, snipe_id)  # another user's: 404
+    _require_editable(snipe)
+    if request.changes_group and request.group_id is not None:
+        groups.require_group(services, identity.user_id, request.group_id)
+    max_bid = request.max_bid.to_money() if request.max_bid is not None else None
+    if max_bid is not None:
+        _check_new_max_bid(services, snipe, max_bid)
+    for _ in range(MAX_EDIT_ATTEMPTS):
+        _require_editable(snipe)
+        fields: dict[str, Any] = {}
+        remove: list[str] = []
+        if max_bid is not None:
+            fields["max_bid"] = max_bid.model_dump(mode="json")
+        if request.changes_group:
+            if request.group_id is None:
+                remove.append("group_id")
+            else:
+                fields["group_id"] = request.group_id
+        successor: tuple[str, str] | None = None
+        offset = request.bid_offset_seconds
+        if offset is not None and offset != snipe.bid_offset_seconds:
+            plan = _plan_for_offset(services, snipe, offset)
+            successor = _start_successor(services, snipe, plan)
+            fields.update(
+                bid_offset_seconds=offset,
+                plan=plan.model_dump(mode="json"),
+                execution_name=successor[0],
+                execution_arn=successor[1],
+            )
+        try:
+            edited = services.store.update_scheduled(
+                snipe_id, expected_version=snipe.version, fields=fields, remove=remove
+            )
+        except TransitionRejected as exc:
+            if successor is not None:
+                _stop_unless_current(services, snipe_id, successor)
+            if exc.current_status != SnipeStatus.SCHEDULED.value:
+                raise _not_editable(snipe_id, exc.current_status) from exc
+            snipe = services.store.get_for_user(identity.user_id, snipe_id)
+            continue
+        if successor is not None:
+            _stop_execution(
+                services, snipe, cause=f"the snipe was rescheduled ({successor[0]})"
+            )
+        metrics.add_metric(name="SnipesEdited", unit="Count", value=1)
+        logger.info(
+            "snipe edited",
+            extra={
+                "snipe_id": snipe_id,
+                "changed": sorted([*fields, *remove]),
+                "execution": edited.execution_name,
+                "wake_at": to_z(edited.plan.wake_at),
+            },
+        )
+        return edited
+    raise SnipeModified(
+        "the snipe kept changing while it was being edited; read it and retry"
+    )
+
+
+def group_warnings(services: Services, snipe: Snipe) -> list[str]:
+    """Warnings about the snipe's group: members ending within 30 s of it."""
+    if snipe.group_id is None:
+        return []
+    return groups.proximity_warnings(
+        services, snipe.user_id, snipe.group_id, snipe.plan.end_at, snipe.snipe_id
+    )
+
+
 # --- helpers -----------------------------------------------------------------
 
 
 def _require_ebay_link(services: Services, identity: Identity) -> None:
-    account = services.store.get_ebay_account(identity.user_id)
+    # The link's status only: creating a snipe decrypts no token.
+    account = services.store.ebay_link_status(identity.user_id)
     if account is None:
         raise EbayNotLinked("link your eBay account before creating a snipe")
     if account.needs_reconnect:
         raise EbayRelinkRequired(
             "eBay no longer accepts the authorization for your account; link it again"
+        )
+
+
+def _require_room_for_another(services: Services, identity: Identity) -> None:
+    """Refuse a snipe beyond the per-user cap of active snipes (429).
+
+    Best effort: the count and the write are not one transaction, and the count
+    reads an eventually consistent index, so concurrent creates by one user can
+    overshoot the cap by about their number (docs/security.md, "Abuse limits").
+    """
+    limit = services.settings.max_active_snipes_per_user
+    active = services.store.count_active_for_user(identity.user_id)
+    if active >= limit:
+        logger.info(
+            "active snipe cap reached", extra={"limit": limit, "active": active}
+        )
+        raise TooManyActiveSnipes(
+            f"you already have {active} active snipes; the limit is {limit}."
+            " Cancel one or wait for one to finish",
+            details={"limit": limit, "active": active},
         )
 
 
@@ -358,6 +582,7 @@ def _check_biddable(
     item: ebay.EbayItem,
     request: CreateSnipeRequest,
     max_bid: Money,
+    now: datetime,
 ) -> datetime:
     """Refuse what cannot be sniped; returns the auction's end."""
     if not item.is_auction:
@@ -367,7 +592,6 @@ def _check_biddable(
         )
     if item.end_at is None:
         raise EbayBadResponse("eBay did not say when the auction ends")
-    now = services.now()
     if item.end_at <= now:
         raise AuctionEnded(
             "the auction has ended", details={"end_at": to_z(item.end_at)}
@@ -445,16 +669,158 @@ def _not_cancellable(snipe_id: str, current: str | None) -> ApiError:
     )
 
 
-def _stop_execution(services: Services, snipe: Snipe) -> None:
-    """Stop the execution. Not fatal: a woken execution sees CANCELLED and ends."""
+def _require_editable(snipe: Snipe) -> None:
+    if snipe.status is not SnipeStatus.SCHEDULED:
+        raise _not_editable(snipe.snipe_id, snipe.status.value)
+
+
+def _not_editable(snipe_id: str, current: str | None) -> ApiError:
+    if current is None:
+        return SnipeNotFound(f"no snipe {snipe_id}")
+    status = SnipeStatus(current)
+    details: dict[str, Any] = {"status": status.value}
+    if status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
+        return SnipeAlreadyBidding(
+            "the bid is already being placed; the snipe can no longer be changed",
+            details=details,
+        )
+    return SnipeAlreadyFinished(
+        f"the snipe has already finished ({status.value})", details=details
+    )
+
+
+def _check_new_max_bid(services: Services, snipe: Snipe, max_bid: Money) -> None:
+    """Like create: the snipe's currency, at least the listing's minimum to bid
+    now (a fresh Browse read) and an auction that has not ended."""
+    currency = snipe.max_bid.currency
+    if max_bid.currency != currency:
+        raise CurrencyMismatch(
+            f"the snipe bids in {currency}", details={"listing_currency": currency}
+        )
+    item = _fetch_item(services, ebay.ItemRef("restful", snipe.item.item_id))
+    if item.end_at is not None and item.end_at <= services.now():
+        raise AuctionEnded(
+            "the auction has ended", details={"end_at": to_z(item.end_at)}
+        )
+    if item.currency is not None and item.currency != max_bid.currency:
+        raise CurrencyMismatch(
+            f"the listing is in {item.currency}",
+            details={"listing_currency": item.currency},
+        )
+    minimum = _money(item.minimum_price_to_bid)
+    same_currency = minimum is not None and minimum.currency == max_bid.currency
+    if minimum is not None and same_currency and max_bid < minimum:
+        raise MaxBidTooLow(
+            f"the maximum bid must be at least {minimum}",
+            details={"minimum_bid": MoneyView.of(minimum).model_dump()},
+        )
+
+
+def _plan_for_offset(services: Services, snipe: Snipe, offset: int) -> SnipePlan:
+    """The plan for a new offset; refused unless its wake-up can still be met."""
+    settings = services.settings
+    plan = SnipePlan.for_auction(
+        snipe.plan.end_at,
+        bid_offset_seconds=offset,
+        lead_seconds=settings.snipe_lead_seconds,
+        settle_seconds=settings.snipe_settle_seconds,
+    )
+    earliest_wake = services.now() + START_MARGIN
+    if plan.wake_at < earliest_wake:
+        raise AuctionEndingTooSoon(
+            "the auction ends too soon for that bid offset",
+            details={
+                "end_at": to_z(plan.end_at),
+                "wake_at": to_z(plan.wake_at),
+                "earliest_wake_at": to_z(earliest_wake),
+            },
+        )
+    return plan
+
+
+def _require_executions(services: Services) -> ExecutionControl:
+    if services.executions is None:
+        raise RuntimeError("STATE_MACHINE_ARN is not configured")
+    return services.executions
+
+
+def _current_execution_name(snipe: Snipe) -> str:
+    if snipe.execution_name:
+        return snipe.execution_name
+    if snipe.execution_arn:
+        return snipe.execution_arn.rsplit(":", 1)[-1]
+    return snipe.snipe_id
+
+
+def _start_successor(
+    services: Services, snipe: Snipe, plan: SnipePlan
+) -> tuple[str, str]:
+    """Start ``<id>-v<n+1>`` with the new plan: (name, ARN).
+
+    Not current until the edit's write names it. A name left taken by an
+    earlier attempt that did not finish (another input, or ended) is skipped.
+    """
+    executions = _require_executions(services)
+    execution_input = {
+        "snipe_id": snipe.snipe_id,
+        "item_id": snipe.item.item_id,
+        "plan": plan.as_execution_input(),
+    }
+    name = _current_execution_name(snipe)
+    for _ in range(MAX_EXECUTION_NAME_TRIES):
+        name = next_execution_name(name, snipe.snipe_id)
+        try:
+            return name, executions.start(name, execution_input)
+        except ExecutionNameTaken:
+            logger.warning(
+                "execution name taken; trying the next",
+                extra={"snipe_id": snipe.snipe_id, "execution": name},
+            )
+    raise WorkflowUnavailable("no free execution name for the rescheduled snipe")
+
+
+def _stop_unless_current(
+    services: Services, snipe_id: str, successor: tuple[str, str]
+) -> None:
+    """Stop a successor whose edit did not land, unless another edit made the
+    same execution current meanwhile (StartExecution with an identical name
+    and input returns the running execution)."""
+    try:
+        if services.store.get(snipe_id).execution_name == successor[0]:
+            return
+    except SnipeNotFound:
+        pass
+    except StoreUnavailable:
+        logger.warning(
+            "successor left running; it cannot claim the snipe",
+            extra={"snipe_id": snipe_id, "execution": successor[0]},
+        )
+        return
+    executions = _require_executions(services)
+    try:
+        executions.stop(successor[1], cause="the edit that started it was refused")
+    except Exception:
+        logger.warning(
+            "could not stop the successor; it cannot claim the snipe",
+            extra={"snipe_id": snipe_id, "execution": successor[0]},
+            exc_info=True,
+        )
+
+
+def _stop_execution(
+    services: Services, snipe: Snipe, *, cause: str = "cancelled by the user"
+) -> None:
+    """Stop the snipe's execution as ``snipe`` records it. Not fatal: a woken
+    execution that is no longer the snipe's (cancelled, or replaced) cannot
+    claim it and ends quietly."""
     executions = services.executions
     if executions is None:
         return
     arn = snipe.execution_arn or execution_arn_for(
-        executions.state_machine_arn, snipe.snipe_id
+        executions.state_machine_arn, _current_execution_name(snipe)
     )
     try:
-        executions.stop(arn, cause="cancelled by the user")
+        executions.stop(arn, cause=cause)
     except Exception:
         logger.warning(
             "could not stop the execution; it will end on its own",

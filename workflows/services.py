@@ -1,23 +1,33 @@
 """The dependencies a handler needs, built once per process and injectable.
 
 Handlers call ``get_services()``; tests build ``Services`` with their own store,
-clients and clock.
+clients, clock and explicit ``AppSecrets`` (no AWS needed).
+
+On AWS, ``build_services`` reads the app secrets from Secrets Manager (once, on
+the first call in the process) and gives the store a ``TokenVault`` on the
+token KMS key. ``get_services`` keeps that instance; when Powertools' cache of
+the secret expires (``APP_SECRETS_MAX_AGE_SECONDS``) and the refetched values
+differ (a rotation), it rebuilds the clients with the new values. A failed
+refetch keeps the current services.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 import httpx
 
-from workflows import executions, store
+from workflows import crypto, executions, secrets, store
 from workflows.config import Settings, get_settings
+from workflows.crypto import TokenVault
 from workflows.ebay import EbayClient
 from workflows.executions import ExecutionControl
+from workflows.observability import logger
 from workflows.postmark import PostmarkClient
+from workflows.secrets import AppSecrets, AppSecretsUnavailable, load_app_secrets
 from workflows.store import SnipeStore
 from workflows.timing import utc_now
 
@@ -28,41 +38,69 @@ class Services:
     store: SnipeStore
     ebay: EbayClient
     postmark: PostmarkClient
+    secrets: AppSecrets
     executions: ExecutionControl | None = None
     now: Callable[[], datetime] = field(default=utc_now)
 
 
-def build_services(settings: Settings) -> Services:
+def build_services(
+    settings: Settings, app_secrets: AppSecrets | None = None
+) -> Services:
+    """Services for ``settings``; reads the app secrets unless given."""
+    app_secrets = app_secrets or load_app_secrets(settings)
     timeout = httpx.Timeout(settings.http_timeout_seconds, connect=3.0)
     return Services(
         settings=settings,
-        store=SnipeStore(settings.table_name),
+        store=SnipeStore(
+            settings.table_name, vault=TokenVault(settings.token_kms_key_id)
+        ),
         ebay=EbayClient(
             api_base_url=settings.ebay_api_base_url,
-            client_id=settings.ebay_client_id,
-            client_secret=settings.ebay_client_secret.get_secret_value(),
+            client_id=app_secrets.ebay_client_id,
+            client_secret=app_secrets.ebay_client_secret.get_secret_value(),
             marketplace_id=settings.ebay_marketplace_id,
             timeout=timeout,
         ),
         postmark=PostmarkClient(
             base_url=settings.postmark_api_base_url,
-            server_token=settings.postmark_server_token.get_secret_value(),
+            server_token=app_secrets.postmark_server_token.get_secret_value(),
             timeout=timeout,
         ),
+        secrets=app_secrets,
         executions=ExecutionControl(settings.state_machine_arn)
         if settings.state_machine_arn
         else None,
     )
 
 
-@lru_cache(maxsize=1)
+_lock = threading.Lock()
+_current: list[Services] = []  # zero or one: the process' services
+
+
 def get_services() -> Services:
-    return build_services(get_settings())
+    """The process' services, rebuilt if the app secrets were rotated."""
+    with _lock:
+        if not _current:
+            _current.append(build_services(get_settings()))
+            return _current[0]
+        services = _current[0]
+        try:
+            latest = load_app_secrets(services.settings)  # cached by Powertools
+        except AppSecretsUnavailable:
+            logger.warning("app secrets not refreshed; keeping the loaded ones")
+            return services
+        if latest != services.secrets:
+            logger.info("app secrets changed; rebuilding the clients")
+            services = _current[0] = build_services(services.settings, latest)
+        return services
 
 
 def reset_services() -> None:
-    """Forget cached settings and clients (tests, local stack restarts)."""
-    get_services.cache_clear()
+    """Forget cached settings, secrets and clients (tests, local stack restarts)."""
+    with _lock:
+        _current.clear()
     get_settings.cache_clear()
+    secrets.reset_cache()
     store.reset_client()
+    crypto.reset_client()
     executions.reset_client()

@@ -3,7 +3,8 @@
 ``getBidding`` after the end: ``auctionStatus == ENDED`` and ``highBidder`` is a
 win; ENDED otherwise is a loss with the final price. While eBay still reports
 ACTIVE the task raises ``AuctionNotSettled`` and the state machine retries with
-backoff.
+backoff. A result already recorded (WON/LOST) is answered as is: a later member
+of a win-N group may have settled this snipe early (``workflows.groups``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from workflows import ebay
-from workflows.errors import AuctionNotSettled, EbayUnavailable
+from workflows.errors import AuctionNotSettled, EbayUnavailable, TransitionRejected
 from workflows.models import ResultRecord, SnipeStatus
 from workflows.money import Money, MoneyView
 from workflows.observability import logger, metrics
@@ -59,13 +60,20 @@ def check_result(services: Services, request: CheckResultInput) -> CheckResultOu
     record = ResultRecord(
         final_price=final_price, bid_count=bidding.bid_count, checked_at=services.now()
     )
-    services.store.transition(
-        snipe.snipe_id,
-        allowed_from={SnipeStatus.BID_PLACED},
-        to=status,
-        fields={"result": record.model_dump(mode="json")},
-        user_id=snipe.user_id,
-    )
+    try:
+        services.store.transition(
+            snipe.snipe_id,
+            allowed_from={SnipeStatus.BID_PLACED},
+            to=status,
+            fields={"result": record.model_dump(mode="json")},
+            user_id=snipe.user_id,
+        )
+    except TransitionRejected as exc:
+        if exc.current_status not in (SnipeStatus.WON, SnipeStatus.LOST):
+            raise
+        # Recorded meanwhile: a later member of its win-N group asked eBay
+        # first (workflows.groups). Answer what is recorded.
+        return check_result(services, request)
     metrics.add_metric(
         name="SnipesWon" if status is SnipeStatus.WON else "SnipesLost",
         unit="Count",

@@ -31,8 +31,9 @@ def user_access_token(
     """A user token valid until ``valid_until`` (+ margin): cached or refreshed.
 
     Returns the token and ``"CACHED"`` or ``"REFRESHED"``. On a revoked refresh
-    token the snipe ends SKIPPED (EBAY_RECONNECT_REQUIRED) and
-    ``EbayReconnectRequired`` is raised.
+    token the snipe ends SKIPPED (EBAY_RECONNECT_REQUIRED; EBAY_NOT_LINKED when
+    the user unlinked) and ``EbayReconnectRequired`` is raised; a snipe whose
+    bid was already placed ends FAILED (RESULT_UNKNOWN) instead.
     """
     account = services.store.get_ebay_account(snipe.user_id)
     if account is None or account.needs_reconnect:
@@ -66,11 +67,14 @@ def user_access_token(
 
 def _skip(services: Services, snipe: Snipe, reason: Reason) -> None:
     if snipe.status in ACTIVE_STATUSES:
+        # A bid already sent stays on eBay (e.g. the user unlinked after it):
+        # nothing was skipped, the result just cannot be read any more.
+        placed = snipe.status is SnipeStatus.BID_PLACED
         services.store.transition(
             snipe.snipe_id,
             allowed_from=ACTIVE_STATUSES,
-            to=SnipeStatus.SKIPPED,
-            reason=reason,
+            to=SnipeStatus.FAILED if placed else SnipeStatus.SKIPPED,
+            reason=Reason.RESULT_UNKNOWN if placed else reason,
             user_id=snipe.user_id,
         )
 

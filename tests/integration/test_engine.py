@@ -398,6 +398,7 @@ PATCHED_SOURCE_DIGESTS = {
     "_wait_interval": "8f954dee80372b4b",
     "boto_client_for": "1f44dc2ac8aa2179",
     "stop": "dc18be1944e1abeb",
+    "call_action": "ce5f57cf83cde340",
 }
 
 

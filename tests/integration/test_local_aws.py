@@ -27,7 +27,10 @@ def _fake_tasks() -> dict[str, engine.Handler]:
     """Stand-ins for the four task functions: the happy path."""
     return {
         "RefreshTokenFunction": lambda event, context: {"expires_at": PAST},
-        "PlaceBidFunction": lambda event, context: {"status": "BID_PLACED"},
+        "PlaceBidFunction": lambda event, context: {
+            "status": "BID_PLACED",
+            "settle_at": PAST,
+        },
         "CheckResultFunction": lambda event, context: {"status": "WON"},
         "NotifyFunction": lambda event, context: {"status": "WON"},
     }
@@ -48,11 +51,33 @@ def _check_table(local: aws.LocalAws) -> None:
         index["IndexName"]: (index["KeySchema"], index["Projection"])
         for index in expected["GlobalSecondaryIndexes"]
     }
-    assert set(indexes) == {"GSI1", "GSI2"}
+    assert set(indexes) == {"GSI1", "GSI2", "GSI3"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     ttl = local.dynamodb.describe_time_to_live(TableName=local.table_name)
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "ttl"
+
+
+def _check_key_and_secret(local: aws.LocalAws) -> None:
+    """The token key (rotation on, reached by its alias) and the app secret."""
+    kms = local.client("kms")
+    assert local.token_kms_key_id.startswith("alias/")
+    key = kms.describe_key(KeyId=local.token_kms_key_id)["KeyMetadata"]
+    assert key["KeySpec"] == "SYMMETRIC_DEFAULT"
+    assert kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+    secretsmanager = local.client("secretsmanager")
+    secret = secretsmanager.get_secret_value(SecretId=local.app_secrets_arn)
+    value = json.loads(secret["SecretString"])
+    assert set(value) == {
+        "ebay_client_id",
+        "ebay_client_secret",
+        "postmark_server_token",
+        "state_signing_key",
+    }
+    assert len(value["state_signing_key"]) == 64  # generated as in the template
+    environment = local.environment()
+    assert environment["APP_SECRETS_ARN"] == local.app_secrets_arn
+    assert environment["TOKEN_KMS_KEY_ID"] == local.token_kms_key_id
 
 
 def _check_functions_and_machine(local: aws.LocalAws) -> None:
@@ -97,6 +122,7 @@ def test_in_process_provision_builds_the_template() -> None:
     handlers_before = dict(engine.HANDLERS)
     with aws.in_process_aws() as local:
         _check_table(local)
+        _check_key_and_secret(local)
         _check_functions_and_machine(local)
         # Functions resolve lazily from their Handler strings
         for name, handler in FUNCTIONS.items():
@@ -154,6 +180,7 @@ def test_server_mode_provision_and_run(server: aws.MotoServer) -> None:
     assert local.endpoint_url == server.url
     assert local.environment()["AWS_ENDPOINT_URL"] == server.url
     _check_table(local)
+    _check_key_and_secret(local)
     _check_functions_and_machine(local)
 
     # DynamoDB through boto3 with endpoint_url

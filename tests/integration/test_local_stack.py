@@ -143,6 +143,30 @@ def test_every_listener_binds_loopback_only(dev_stack: dict[str, Any]) -> None:
         assert listening.get(port) == {"127.0.0.1"}, (port, listening.get(port))
 
 
+def test_demo_user_was_linked_through_the_consent_flow(
+    dev_stack: dict[str, Any],
+) -> None:
+    ebay = dev_stack["ebay_url"]
+    consent = httpx.get(
+        f"{ebay}/sim/requests", params={"endpoint": "authorize", "user": "demo"}
+    ).json()
+    grants = httpx.get(
+        f"{ebay}/sim/requests", params={"endpoint": "token", "user": "demo"}
+    ).json()
+    token = issue_token("demo", key=dev_stack["key"].read_bytes().strip())
+
+    status = httpx.get(
+        f"{dev_stack['api_url']}/api/ebay/status",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert [r["status"] for r in consent] == [302]
+    assert "authorization_code" in [r["grant_type"] for r in grants]
+    assert status.status_code == 200
+    assert status.json()["linked"] is True
+    assert status.json()["needs_reconnect"] is False
+
+
 def test_demo_wins_one_and_loses_one(dev_stack: dict[str, Any]) -> None:
     demo = subprocess.run(
         [sys.executable, "-m", "sandbox", "demo"],

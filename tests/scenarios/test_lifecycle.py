@@ -149,11 +149,12 @@ def test_ebay_503_on_the_bid_is_retried_and_succeeds(scenario: Scenario) -> None
 def test_permanent_bid_error_fails_the_snipe_with_a_reason_and_an_email(
     scenario: Scenario,
 ) -> None:
-    # Two rivals push the price to 71.00 after the snipe was accepted at 50.00
+    # Two rivals push the price to 71.00 after the wake-time re-check (end - 5 s)
+    # and before the bid (end - 2 s): eBay refuses 50.00 as too low.
     item = scenario.auction(end_in_s=8)
     created = scenario.create(item, max_bid="50.00", offset=2)
-    scenario.stack.ebay.add_rival(item, "100.00", seconds_before_end=5)
-    scenario.stack.ebay.add_rival(item, "70.00", seconds_before_end=4.5)
+    scenario.stack.ebay.add_rival(item, "100.00", seconds_before_end=3.5)
+    scenario.stack.ebay.add_rival(item, "70.00", seconds_before_end=3.0)
     run = scenario.finish(created["snipe_id"])
 
     assert run.description["status"] == "FAILED"
@@ -202,16 +203,11 @@ def test_revoked_refresh_token_skips_the_snipe_and_tells_the_user(
 
 # Keep this last: it scans what the scenarios above produced.
 def _secrets(stack: LocalStack) -> list[str]:
-    env = stack.environment
+    app_secrets = stack.secret_values()  # client secret, Postmark token, state key
     basic = base64.b64encode(
-        f"{env['EBAY_CLIENT_ID']}:{env['EBAY_CLIENT_SECRET']}".encode()
+        f"{stack.services.secrets.ebay_client_id}:{app_secrets[0]}".encode()
     ).decode()
-    values = [
-        env["EBAY_CLIENT_SECRET"],
-        env["POSTMARK_SERVER_TOKEN"],
-        basic,
-        *stack.ebay.issued_secrets(),
-    ]
+    values = [*app_secrets, basic, *stack.ebay.issued_secrets()]
     return [v for v in values if v]
 
 
@@ -231,11 +227,24 @@ def test_no_secret_in_any_execution_history_or_log_line(
         for e in page["executions"]
     ]
     histories = [json.dumps(stack.aws.execution_history(a), default=str) for a in arns]
+    # Tokens are stored sealed (KMS envelope): the raw table holds none of them.
+    table = [
+        json.dumps(item, default=str)
+        for page in stack.aws.dynamodb.get_paginator("scan").paginate(
+            TableName=stack.aws.table_name
+        )
+        for item in page["Items"]
+    ]
+    assert any('"refresh_token_sealed"' in item for item in table)
     secrets = _secrets(stack)
-    assert len(arns) >= 1 and len(secrets) >= 4  # the scan scans something
+    assert len(arns) >= 1 and len(secrets) >= 5  # the scan scans something
     assert captured_logs, "the log capture saw the handlers' log lines"
 
-    for name, corpus in (("execution history", histories), ("log", captured_logs)):
+    for name, corpus in (
+        ("execution history", histories),
+        ("log", captured_logs),
+        ("table item", table),
+    ):
         for text in corpus:
             for secret in secrets:
                 assert secret not in text, f"a secret leaked into a {name}"

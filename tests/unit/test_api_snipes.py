@@ -28,6 +28,7 @@ from moto import mock_aws
 from api.app import app
 from tests.apigw import USER_B, api_event, call
 from workflows.config import Settings
+from workflows.crypto import TokenVault
 from workflows.ebay import EbayClient
 from workflows.errors import WorkflowUnavailable
 from workflows.executions import ExecutionControl
@@ -35,6 +36,7 @@ from workflows.models import NotificationRecord, NotificationStatus, SnipeStatus
 from workflows.money import Money
 from workflows.postmark import PostmarkClient
 from workflows.scheduling import SNIPE_ID_PATTERN, execution_arn_for
+from workflows.secrets import AppSecrets
 from workflows.services import Services, get_services
 from workflows.store import SnipeStore
 
@@ -47,7 +49,8 @@ CLIENT_SECRET = "ebay-client-secret-value"
 APP_TOKEN = "v^1.1#APP-TOKEN-VALUE"
 REFRESH_TOKEN = "v^1.1#REFRESH-TOKEN-VALUE"
 POSTMARK_TOKEN = "postmark-server-token-value"
-SECRETS = (CLIENT_SECRET, APP_TOKEN, REFRESH_TOKEN, POSTMARK_TOKEN)
+STATE_SIGNING_KEY = "state-signing-key-value-0123456789abcdef"
+SECRETS = (CLIENT_SECRET, APP_TOKEN, REFRESH_TOKEN, POSTMARK_TOKEN, STATE_SIGNING_KEY)
 LEAD_SECONDS = 10.0
 SETTLE_SECONDS = 15.0
 ALLOWED_ORIGIN = "https://app.example.com"
@@ -214,9 +217,8 @@ def make_settings(table_name: str) -> Settings:
         table_name=table_name,
         state_machine_arn=STATE_MACHINE_ARN,
         ebay_api_base_url=EBAY_BASE,
-        ebay_client_id="SnipeApp-PRD-0123",
-        ebay_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
-        postmark_server_token=POSTMARK_TOKEN,  # type: ignore[arg-type]
+        app_secrets_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:app",
+        token_kms_key_id="alias/snipes-unit-ebay-tokens",
         email_from="sniper@example.com",
         snipe_lead_seconds=LEAD_SECONDS,
         snipe_settle_seconds=SETTLE_SECONDS,
@@ -232,7 +234,9 @@ def env() -> Iterator[Env]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
         create_table(dynamodb, table)
-        store = SnipeStore(table, client=dynamodb)
+        kms = boto3.client("kms", region_name=REGION)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        store = SnipeStore(table, client=dynamodb, vault=TokenVault(key_id, kms))
         fake_ebay = FakeEbay()
         http = httpx.Client(transport=httpx.MockTransport(fake_ebay.router.handler))
         clock = Clock(START)
@@ -249,6 +253,12 @@ def env() -> Iterator[Env]:
             ),
             postmark=PostmarkClient(
                 base_url="https://postmark.test", server_token=POSTMARK_TOKEN
+            ),
+            secrets=AppSecrets(
+                ebay_client_id="SnipeApp-PRD-0123",
+                ebay_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
+                postmark_server_token=POSTMARK_TOKEN,  # type: ignore[arg-type]
+                state_signing_key=STATE_SIGNING_KEY,  # type: ignore[arg-type]
             ),
             executions=executions,
             now=clock,
@@ -334,8 +344,10 @@ def test_create_schedules_the_snipe_and_starts_its_execution(env: Env) -> None:
         "bid": None,
         "result": None,
         "notification": None,
+        "group_id": None,
         "created_at": "2026-05-01T12:00:00.000Z",
         "updated_at": "2026-05-01T12:00:00.000Z",
+        "warnings": [],
     }
 
     stored = env.store.get(snipe_id)
@@ -569,11 +581,18 @@ def test_invalid_create_body_is_422_validation_failed(
     assert env.executions.started == {}
 
 
-@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"'])
+@pytest.mark.parametrize("raw", ["[1, 2]", '"text"', "null"])
 def test_create_body_that_is_not_a_json_object_is_422(env: Env, raw: str) -> None:
     result = call(api_event("POST", "/api/snipes", body=raw))
 
     assert_error(result, 422, "VALIDATION_FAILED")
+
+
+@pytest.mark.parametrize("raw", ["{not json", '{"item_id": "1",}', "\ufeff{}", "{"])
+def test_create_body_that_is_not_json_is_400_invalid_json(env: Env, raw: str) -> None:
+    result = call(api_event("POST", "/api/snipes", body=raw))
+
+    assert_error(result, 400, "INVALID_JSON")
 
 
 def test_create_body_in_another_content_type_is_415(env: Env) -> None:
@@ -1113,6 +1132,19 @@ def test_openapi_lists_every_route(env: Env) -> None:
         ("GET", "/api/snipes"),
         ("GET", "/api/snipes/{snipe_id}"),
         ("DELETE", "/api/snipes/{snipe_id}"),
+        ("PATCH", "/api/snipes/{snipe_id}"),
+        ("GET", "/api/stats"),
+        ("GET", "/api/me/preferences"),
+        ("PUT", "/api/me/preferences"),
+        ("POST", "/api/groups"),
+        ("GET", "/api/groups"),
+        ("GET", "/api/groups/{group_id}"),
+        ("PATCH", "/api/groups/{group_id}"),
+        ("DELETE", "/api/groups/{group_id}"),
+        ("GET", "/api/ebay/connect"),
+        ("POST", "/api/ebay/callback"),
+        ("GET", "/api/ebay/status"),
+        ("DELETE", "/api/ebay/connection"),
         ("GET", "/api/health"),
         ("GET", "/api/openapi.json"),
     }
@@ -1123,7 +1155,9 @@ def test_openapi_lists_every_route(env: Env) -> None:
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
-            protected = path.startswith("/api/snipes")
+            protected = path.startswith(
+                ("/api/snipes", "/api/ebay", "/api/stats", "/api/me/", "/api/groups")
+            )
             assert (operation.get("security") == [{"CognitoIdToken": []}]) is protected
             for code, response in operation["responses"].items():
                 if int(code) >= 400:
@@ -1149,7 +1183,7 @@ def test_openapi_422_schema_matches_the_real_422_bodies(env: Env) -> None:
         call(api_event("POST", "/api/snipes", body={**create_body(), "max_bid": 1.5}))[
             2
         ],
-        call(api_event("POST", "/api/snipes", body="{oops"))[2],
+        call(api_event("POST", "/api/snipes", body="[1, 2]"))[2],
         call(api_event("POST", "/api/snipes", body=create_body(item_id="?")))[2],
         call(api_event("POST", "/api/snipes", body=create_body(value="1.00")))[2],
     ]

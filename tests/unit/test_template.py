@@ -35,6 +35,9 @@ ASL_PATH = ROOT / "statemachines" / "snipe.asl.json"
 # reports ``type(exc).__name__`` as the error).
 CUSTOM_ERROR_NAMES = {
     "SnipeNotActive",
+    "SnipeRescheduled",
+    "StoreUnavailable",
+    "AppSecretsUnavailable",
     "EbayUnavailable",
     "BidSendFailed",
     "AuctionNotSettled",
@@ -122,3 +125,102 @@ def test_no_echo_parameters_have_no_default() -> None:
         and "Default" in parameter
     ]
     assert offenders == []
+
+
+# --- secrets at rest (docs/security.md, "Secrets at rest") ----------------------
+
+# Functions that open eBay tokens (workflows.store's vault), and the one that
+# only seals them (the API stores the refresh token of a new link).
+TOKEN_TASKS = {"RefreshTokenFunction", "PlaceBidFunction", "CheckResultFunction"}
+SEALS_ONLY = {"ApiFunction"}
+_SECRET_SETTINGS = ("EBAY_CLIENT_ID", "EBAY_CLIENT_SECRET", "POSTMARK_SERVER_TOKEN")
+
+
+def _only_resource(type_: str) -> tuple[str, dict[str, Any]]:
+    [(logical_id, resource)] = [
+        (logical_id, resource)
+        for logical_id, resource in RESOURCES.items()
+        if resource["Type"] == type_
+    ]
+    return logical_id, resource
+
+
+def test_no_secret_value_reaches_a_function_environment() -> None:
+    variables = GLOBAL_FUNCTION["Environment"]["Variables"]
+    secret_id, _ = _only_resource("AWS::SecretsManager::Secret")
+    assert variables["APP_SECRETS_ARN"] == {"Ref": secret_id}
+    environments = [variables] + [
+        f["Properties"].get("Environment", {}).get("Variables", {})
+        for f in FUNCTIONS.values()
+    ]
+    for environment in environments:
+        assert not set(environment) & set(_SECRET_SETTINGS)
+    no_echo = [
+        name
+        for name, parameter in TEMPLATE["Parameters"].items()
+        if str(parameter.get("NoEcho", "false")).lower() == "true"
+    ]
+    assert not {"EbayClientSecret", "PostmarkServerToken"} & set(no_echo)
+
+
+def test_the_app_secret_generates_the_state_signing_key() -> None:
+    _, secret = _only_resource("AWS::SecretsManager::Secret")
+    generate = secret["Properties"]["GenerateSecretString"]
+    assert generate["GenerateStringKey"] == "state_signing_key"
+    assert int(generate["PasswordLength"]) >= 32
+    assert set(json.loads(generate["SecretStringTemplate"])) == {
+        "ebay_client_id",
+        "ebay_client_secret",
+        "postmark_server_token",
+    }
+
+
+@pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
+def test_every_function_may_read_only_the_app_secret(function_id: str) -> None:
+    secret_id, _ = _only_resource("AWS::SecretsManager::Secret")
+    policies = FUNCTIONS[function_id]["Properties"].get("Policies", [])
+    assert {
+        "AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": secret_id}}
+    } in policies
+    statements = [
+        s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])
+    ]
+    assert not [s for s in statements if "secretsmanager" in json.dumps(s)]
+
+
+def test_the_token_key_rotates_is_retained_and_is_used_through_its_alias() -> None:
+    key_id, key = _only_resource("AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == key["UpdateReplacePolicy"] == "Retain"
+    _, alias = _only_resource("AWS::KMS::Alias")
+    assert alias["Properties"]["TargetKeyId"] == {"Ref": key_id}
+    # The functions get the alias name (a !Ref to the key would close a
+    # dependency cycle through the key policy's role ARNs).
+    variables = GLOBAL_FUNCTION["Environment"]["Variables"]
+    assert variables["TOKEN_KMS_KEY_ID"] == alias["Properties"]["AliasName"]
+
+
+def test_only_the_token_functions_use_the_key_and_only_with_the_context() -> None:
+    _, key = _only_resource("AWS::KMS::Key")
+    usage = {"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:ReEncrypt*"}
+    granted: dict[str, set[str]] = {}
+    for statement in key["Properties"]["KeyPolicy"]["Statement"]:
+        actions = statement["Action"]
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        assert statement["Effect"] == "Allow"
+        assert "kms:*" not in actions and "kms:CreateGrant" not in actions
+        if not actions & usage:
+            continue
+        principals = statement["Principal"]["AWS"]
+        principals = principals if isinstance(principals, list) else [principals]
+        for principal in principals:
+            granted.setdefault(principal["Fn::GetAtt"][0], set()).update(actions)
+        condition = statement["Condition"]
+        assert set(
+            condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]
+        ) == {"user_id", "purpose"}
+        assert condition["Null"] == {"kms:EncryptionContextKeys": "false"}
+    assert granted == {
+        **{f"{f}Role": {"kms:GenerateDataKey", "kms:Decrypt"} for f in TOKEN_TASKS},
+        **{f"{f}Role": {"kms:GenerateDataKey"} for f in SEALS_ONLY},
+    }

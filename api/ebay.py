@@ -1,0 +1,144 @@
+"""Routes under ``/api/ebay``: link, inspect and unlink the caller's eBay account.
+
+Thin adapters to ``workflows.linking``. The web app calls ``GET /connect``,
+sends the browser to the returned URL, and eBay redirects to the app's accept
+URL (the RuName's) with ``code`` and ``state``; the app passes both to
+``POST /callback``. No route ever returns a token.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from api.auth import current_identity
+from api.errors import error_responses
+from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
+from api.snipes import SECURITY
+from workflows import linking
+from workflows.linking import EbayCallbackRequest, LinkStatus
+from workflows.scheduling import Identity
+from workflows.services import Services, get_services
+from workflows.timing import to_z
+
+TAGS = ["eBay account"]
+
+router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+
+CallerIdentity = Annotated[Identity, Depends(current_identity)]
+AppServices = Annotated[Services, Depends(get_services)]
+
+_CALLBACK_400 = (
+    "INVALID_STATE (malformed, tampered with or issued to another user),"
+    " STATE_EXPIRED, STATE_ALREADY_USED, EBAY_CODE_REJECTED (eBay's invalid_grant:"
+    " the code expired, was used, or comes from another eBay environment)"
+)
+
+
+def _link_view(status: LinkStatus) -> EbayLinkView:
+    return EbayLinkView(
+        linked=status.linked,
+        linked_at=to_z(status.linked_at) if status.linked_at else None,
+        refresh_expires_at=to_z(status.refresh_expires_at)
+        if status.refresh_expires_at
+        else None,
+        needs_reconnect=status.needs_reconnect,
+    )
+
+
+@router.get(
+    "/api/ebay/connect",
+    summary="Start linking your eBay account",
+    description=(
+        "eBay's consent URL (scope buy.offer.auction) with a signed, single-use"
+        " state bound to you that expires in 10 minutes."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "The consent URL and its state"},
+        **error_responses(401, 500, 503),
+    },
+)
+def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
+    result = linking.connect_url(services, identity)
+    return EbayConnectView(
+        url=result.url, state=result.state, expires_at=to_z(result.expires_at)
+    )
+
+
+@router.post(
+    "/api/ebay/callback",
+    summary="Finish linking your eBay account",
+    description=(
+        "Checks the state, exchanges eBay's authorization code and stores the"
+        " authorization (encrypted). Answers the link status, never a token."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "The account is linked"},
+        **error_responses(
+            400,
+            401,
+            415,
+            422,
+            500,
+            502,
+            503,
+            descriptions={
+                400: _CALLBACK_400,
+                422: "VALIDATION_FAILED (details.errors lists each field)",
+            },
+        ),
+    },
+)
+def callback(
+    request: Annotated[EbayCallbackRequest, Body()],
+    identity: CallerIdentity,
+    services: AppServices,
+) -> EbayLinkView:
+    status = linking.complete_link(services, identity, request.code, request.state)
+    return _link_view(status)
+
+
+@router.get(
+    "/api/ebay/status",
+    summary="Your eBay link",
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "Linked or not, and until when"},
+        **error_responses(401, 500, 503),
+    },
+)
+def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
+    return _link_view(linking.link_status(services, identity))
+
+
+@router.delete(
+    "/api/ebay/connection",
+    summary="Unlink your eBay account",
+    description=(
+        "Deletes the stored eBay authorization. Your SCHEDULED snipes end SKIPPED"
+        " with reason EBAY_NOT_LINKED; snipes already bidding finish on their own."
+        " Unlinking twice is not an error."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "Unlinked"},
+        **error_responses(401, 500, 503),
+    },
+)
+def disconnect(identity: CallerIdentity, services: AppServices) -> EbayUnlinkView:
+    result = linking.unlink(services, identity)
+    return EbayUnlinkView(
+        unlinked=True,
+        was_linked=result.was_linked,
+        skipped_snipes=result.skipped_snipes,
+    )

@@ -1,0 +1,178 @@
+"""Request and response examples for the OpenAPI document.
+
+Each example is checked against its route's schema by
+``tests/unit/test_api_lifecycle.py`` (request bodies against the request
+schema, responses against the response schema), so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.models import Example
+
+_SNIPE_ID = "snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"
+_GROUP_ID = "grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"
+
+
+def _snipe(**changes: Any) -> dict[str, Any]:
+    """A SCHEDULED snipe as the API shows it."""
+    snipe: dict[str, Any] = {
+        "snipe_id": _SNIPE_ID,
+        "status": "SCHEDULED",
+        "reason": None,
+        "item": {
+            "item_id": "v1|123456789012|0",
+            "title": "Vintage Omega Seamaster 1968",
+            "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
+            "item_url": "https://www.ebay.com/itm/123456789012",
+            "seller": "watch_seller",
+            "end_at": "2026-05-01T13:00:00.000Z",
+            "current_price": {"value": "127.50", "currency": "USD"},
+        },
+        "max_bid": {"value": "250.00", "currency": "USD"},
+        "bid_offset_seconds": 6,
+        "plan": {
+            "wake_at": "2026-05-01T12:59:44.000Z",
+            "fire_at": "2026-05-01T12:59:54.000Z",
+            "end_at": "2026-05-01T13:00:00.000Z",
+            "settle_at": "2026-05-01T13:00:10.000Z",
+        },
+        "bid": None,
+        "result": None,
+        "notification": None,
+        "group_id": None,
+        "created_at": "2026-05-01T12:00:00.000Z",
+        "updated_at": "2026-05-01T12:00:00.000Z",
+        "warnings": [],
+    }
+    snipe.update(changes)
+    return snipe
+
+
+CREATE_EXAMPLES: dict[str, Example] = {
+    "plain": Example(
+        summary="Bid 250 USD six seconds before the end",
+        value={
+            "item_id": "v1|123456789012|0",
+            "max_bid": {"value": "250.00", "currency": "USD"},
+        },
+    ),
+    "in_a_group": Example(
+        summary="Listing URL, 4 s offset, in a win-N group",
+        value={
+            "item_id": "https://www.ebay.com/itm/123456789012",
+            "max_bid": {"value": "250.00", "currency": "USD"},
+            "bid_offset_seconds": 4,
+            "group_id": _GROUP_ID,
+        },
+    ),
+}
+
+EDIT_EXAMPLES: dict[str, Example] = {
+    "raise_max_bid": Example(
+        summary="Raise the maximum bid",
+        value={"max_bid": {"value": "300.00", "currency": "USD"}},
+    ),
+    "move_bid_time": Example(
+        summary="Bid 3 s before the end (new execution <snipe id>-v2)",
+        value={"bid_offset_seconds": 3},
+    ),
+    "join_group": Example(summary="Join a win-N group", value={"group_id": _GROUP_ID}),
+    "leave_group": Example(summary="Leave its group", value={"group_id": None}),
+}
+
+SCHEDULED_SNIPE_EXAMPLES: dict[str, Any] = {
+    "scheduled": {"summary": "Scheduled", "value": _snipe()},
+    "near_another_member": {
+        "summary": "Scheduled in a group, near another member's end",
+        "value": _snipe(
+            group_id=_GROUP_ID,
+            warnings=[
+                "snipe snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6P of this group ends 12 s before"
+                " this one (2026-05-01T12:59:48.000Z): the earlier result cannot be"
+                " known before the later bid, so the later snipe counts the earlier"
+                " one as a possible win and may be skipped"
+            ],
+        ),
+    },
+}
+
+EDITED_SNIPE_EXAMPLES: dict[str, Any] = {
+    "max_bid_raised": {
+        "summary": "Maximum bid raised",
+        "value": _snipe(
+            max_bid={"value": "300.00", "currency": "USD"},
+            updated_at="2026-05-01T12:10:00.000Z",
+        ),
+    },
+    "bid_time_moved": {
+        "summary": "Bid offset changed: new plan",
+        "value": _snipe(
+            bid_offset_seconds=3,
+            plan={
+                "wake_at": "2026-05-01T12:59:47.000Z",
+                "fire_at": "2026-05-01T12:59:57.000Z",
+                "end_at": "2026-05-01T13:00:00.000Z",
+                "settle_at": "2026-05-01T13:00:10.000Z",
+            },
+            updated_at="2026-05-01T12:10:00.000Z",
+        ),
+    },
+}
+
+STATS_EXAMPLES: dict[str, Any] = {
+    "one_currency": {
+        "summary": "A user sniping in USD",
+        "value": {
+            "currencies": [
+                {
+                    "currency": "USD",
+                    "counts": {
+                        "WON": 3,
+                        "LOST": 2,
+                        "SKIPPED": 1,
+                        "FAILED": 0,
+                        "CANCELLED": 1,
+                        "active": 2,
+                    },
+                    "total_spent": {"value": "412.50", "currency": "USD"},
+                    "savings_on_wins": {"value": "87.50", "currency": "USD"},
+                    "priced_wins": 3,
+                    "fire_error_ms": {"count": 5, "average": 12.4, "p95": 31.2},
+                }
+            ]
+        },
+    },
+    "no_snipes": {"summary": "No snipes yet", "value": {"currencies": []}},
+}
+
+PREFERENCES_REQUEST_EXAMPLES: dict[str, Example] = {
+    "wins_only": Example(
+        summary="Email only about wins",
+        value={
+            "email_on": {"WON": True, "LOST": False, "SKIPPED": False, "FAILED": False}
+        },
+    ),
+    "everything": Example(
+        summary="Email about every outcome (the default)",
+        value={
+            "email_on": {"WON": True, "LOST": True, "SKIPPED": True, "FAILED": True}
+        },
+    ),
+}
+
+PREFERENCES_EXAMPLES: dict[str, Any] = {
+    "default": {
+        "summary": "Every outcome emailed (the default)",
+        "value": {
+            "email_on": {"WON": True, "LOST": True, "SKIPPED": True, "FAILED": True}
+        },
+    },
+    "quiet_losses": {
+        "summary": "No email when outbid",
+        "value": {
+            "email_on": {"WON": True, "LOST": False, "SKIPPED": True, "FAILED": True}
+        },
+    },
+}

@@ -1,0 +1,198 @@
+"""Routes under ``/api/groups``: win-N groups, thin adapters to ``workflows.groups``.
+
+A group is the caller's own: another user's group answers 404
+``GROUP_NOT_FOUND`` like one that does not exist. Snipes join a group through
+``group_id`` on create or edit (``/api/snipes``).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from api.auth import current_identity
+from api.errors import error_responses
+from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
+from api.snipes import SECURITY
+from workflows import groups
+from workflows.groups import CreateGroupRequest, UpdateGroupRequest
+from workflows.scheduling import Identity
+from workflows.services import Services, get_services
+
+TAGS = ["groups"]
+
+router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+
+CallerIdentity = Annotated[Identity, Depends(current_identity)]
+AppServices = Annotated[Services, Depends(get_services)]
+GroupIdPath = Annotated[
+    str,
+    Path(description="The group's id", examples=["grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"]),
+]
+_NOT_FOUND = "No such group of yours (GROUP_NOT_FOUND)"
+_CREATE_EXAMPLES: dict[str, Any] = {
+    "one_of_these": {
+        "summary": "Win one of these",
+        "value": {"name": "Film cameras: one is enough", "wins_wanted": 1},
+    },
+    "two_of_these": {
+        "summary": "Win two of these",
+        "value": {"name": "Lens caps", "wins_wanted": 2},
+    },
+}
+_UPDATE_EXAMPLES: dict[str, Any] = {
+    "rename": {"summary": "Rename", "value": {"name": "Rangefinders"}},
+    "more_wins": {"summary": "Want one more", "value": {"wins_wanted": 2}},
+}
+
+
+@router.post(
+    "/api/groups",
+    status_code=HTTPStatus.CREATED,
+    summary="Create a win-N group",
+    description=(
+        "At most `wins_wanted` of the group's snipes win: when a member's bid"
+        " time comes and the group has (or may have) that many wins, the member"
+        " ends SKIPPED (GROUP_SATISFIED) without a bid. Snipes join with"
+        " `group_id` on create or edit."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.CREATED: {"description": "The new, empty group"},
+        **error_responses(
+            400,
+            401,
+            413,
+            422,
+            500,
+            503,
+            descriptions={
+                400: "The body is not JSON (INVALID_JSON)",
+                422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
+            },
+        ),
+    },
+)
+def create_group(
+    request: Annotated[CreateGroupRequest, Body(openapi_examples=_CREATE_EXAMPLES)],
+    identity: CallerIdentity,
+    services: AppServices,
+) -> GroupView:
+    return GroupView.of(groups.create_group(services, identity.user_id, request))
+
+
+@router.get(
+    "/api/groups",
+    summary="List your groups",
+    description="Newest first, one page at a time.",
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "One page of groups"},
+        **error_responses(400, 401, 422, 500, 503),
+    },
+)
+def list_groups(
+    identity: CallerIdentity,
+    services: AppServices,
+    limit: Annotated[
+        int, Query(ge=1, le=groups.MAX_PAGE_SIZE, description="Page size")
+    ] = groups.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=2048, description="next_cursor of the previous page"),
+    ] = None,
+) -> GroupListView:
+    page = groups.list_groups(services, identity.user_id, limit=limit, cursor=cursor)
+    return GroupListView(
+        items=[GroupSummaryView.of(g) for g in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get(
+    "/api/groups/<group_id>",
+    summary="Get one of your groups",
+    description="With its members (ids, statuses) and its wins so far.",
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "The group"},
+        **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
+    },
+)
+def get_group(
+    group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
+) -> GroupView:
+    return GroupView.of(groups.get_group(services, identity.user_id, group_id))
+
+
+@router.patch(
+    "/api/groups/<group_id>",
+    summary="Rename a group or change wins_wanted",
+    description=(
+        "`wins_wanted` cannot go below the slots in use (wins plus bids whose"
+        " result is not known yet): 409 WINS_WANTED_TOO_LOW"
+        " (details.slots_used)."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "The changed group"},
+        **error_responses(
+            400,
+            401,
+            404,
+            409,
+            413,
+            422,
+            500,
+            503,
+            descriptions={
+                400: "The body is not JSON (INVALID_JSON)",
+                404: _NOT_FOUND,
+                409: "WINS_WANTED_TOO_LOW (details.slots_used)",
+                422: "VALIDATION_FAILED: give name and/or wins_wanted",
+            },
+        ),
+    },
+)
+def update_group(
+    group_id: GroupIdPath,
+    request: Annotated[UpdateGroupRequest, Body(openapi_examples=_UPDATE_EXAMPLES)],
+    identity: CallerIdentity,
+    services: AppServices,
+) -> GroupView:
+    return GroupView.of(
+        groups.update_group(services, identity.user_id, group_id, request)
+    )
+
+
+@router.delete(
+    "/api/groups/<group_id>",
+    summary="Delete a group",
+    description=(
+        "Its snipes leave the group (their group_id is cleared) and go on as"
+        " ordinary snipes; one already bidding keeps its bid."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {"description": "The group is gone"},
+        **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
+    },
+)
+def delete_group(
+    group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
+) -> GroupDeletedView:
+    deleted = groups.delete_group(services, identity.user_id, group_id)
+    return GroupDeletedView(
+        group_id=deleted.group.group_id,
+        deleted=True,
+        detached_snipes=deleted.detached,
+    )

@@ -1,0 +1,103 @@
+"""``GET/PUT /api/me/preferences``: which final outcomes the caller is emailed
+about (``workflows.preferences``)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, ConfigDict
+
+from api import examples
+from api.auth import current_identity
+from api.errors import error_responses
+from api.snipes import SECURITY
+from workflows import preferences
+from workflows.models import EmailOn, NotificationPreferences
+from workflows.preferences import PreferencesRequest
+from workflows.scheduling import Identity
+from workflows.services import Services, get_services
+
+TAGS = ["preferences"]
+
+router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+
+CallerIdentity = Annotated[Identity, Depends(current_identity)]
+AppServices = Annotated[Services, Depends(get_services)]
+
+
+class PreferencesView(BaseModel):
+    """Per final outcome: whether you are emailed (CANCELLED never is)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    email_on: EmailOn
+
+    @classmethod
+    def of(cls, prefs: NotificationPreferences) -> PreferencesView:
+        return cls(email_on=prefs.email_on)
+
+
+_OK: OpenAPIResponse = {
+    "description": "Your notification preferences",
+    "content": {
+        "application/json": {
+            "model": PreferencesView,
+            "examples": examples.PREFERENCES_EXAMPLES,
+        }
+    },
+}
+
+
+@router.get(
+    "/api/me/preferences",
+    summary="Your notification preferences",
+    description="Which outcomes are emailed; every one until you change it.",
+    tags=TAGS,
+    security=SECURITY,
+    responses={HTTPStatus.OK: _OK, **error_responses(401, 500, 503)},
+)
+def get_preferences(identity: CallerIdentity, services: AppServices) -> PreferencesView:
+    return PreferencesView.of(preferences.get_preferences(services, identity.user_id))
+
+
+@router.put(
+    "/api/me/preferences",
+    summary="Set your notification preferences",
+    description=(
+        "Replaces them (all four outcomes are required). A snipe whose outcome"
+        " is turned off records its notification as SUPPRESSED and sends no"
+        " email; its status is the same."
+    ),
+    tags=TAGS,
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: _OK,
+        **error_responses(
+            400,
+            401,
+            413,
+            415,
+            422,
+            500,
+            503,
+            descriptions={
+                400: "The body is not JSON (INVALID_JSON)",
+                422: "VALIDATION_FAILED (details.errors lists each field)",
+            },
+        ),
+    },
+)
+def put_preferences(
+    request: Annotated[
+        PreferencesRequest, Body(openapi_examples=examples.PREFERENCES_REQUEST_EXAMPLES)
+    ],
+    identity: CallerIdentity,
+    services: AppServices,
+) -> PreferencesView:
+    saved = preferences.put_preferences(services, identity.user_id, request)
+    return PreferencesView.of(saved)

@@ -1,0 +1,112 @@
+"""``GET /api/stats``: the caller's sniping statistics per currency
+(``workflows.stats``)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.depends import Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import examples
+from api.auth import current_identity
+from api.errors import error_responses
+from api.snipes import SECURITY
+from workflows import stats
+from workflows.money import MoneyView
+from workflows.scheduling import Identity
+from workflows.services import Services, get_services
+
+router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+
+CallerIdentity = Annotated[Identity, Depends(current_identity)]
+AppServices = Annotated[Services, Depends(get_services)]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OutcomeCountsView(_View):
+    WON: int
+    LOST: int
+    SKIPPED: int
+    FAILED: int
+    CANCELLED: int
+    active: int = Field(description="SCHEDULED, BIDDING or BID_PLACED")
+
+
+class FireErrorView(_View):
+    """``sent_at - fire_at`` over the snipes that sent a bid, in milliseconds."""
+
+    count: int = Field(description="Snipes with a bid")
+    average: float | None = Field(description="Mean; null without bids")
+    p95: float | None = Field(description="95th percentile (nearest rank)")
+
+
+class CurrencyStatsView(_View):
+    currency: str = Field(examples=["USD"])
+    counts: OutcomeCountsView
+    total_spent: MoneyView = Field(description="Sum of the final prices of wins")
+    savings_on_wins: MoneyView = Field(
+        description="Sum of (max bid - final price) over wins"
+    )
+    priced_wins: int = Field(
+        description="Wins with a known final price (the ones the sums cover)"
+    )
+    fire_error_ms: FireErrorView
+
+    @classmethod
+    def of(cls, data: stats.CurrencyStats) -> CurrencyStatsView:
+        return cls(
+            currency=data.currency,
+            counts=OutcomeCountsView.model_validate(data.counts),
+            total_spent=MoneyView.of(data.total_spent),
+            savings_on_wins=MoneyView.of(data.savings_on_wins),
+            priced_wins=data.priced_wins,
+            fire_error_ms=FireErrorView(
+                count=data.fire_error.count,
+                average=data.fire_error.average_ms,
+                p95=data.fire_error.p95_ms,
+            ),
+        )
+
+
+class StatsView(_View):
+    currencies: list[CurrencyStatsView] = Field(
+        description="One entry per currency you bid in, alphabetical"
+    )
+
+
+@router.get(
+    "/api/stats",
+    summary="Your sniping statistics",
+    description=(
+        "Per currency of the max bid: counts by outcome, total spent on wins,"
+        " savings on wins (max bid - final price) and the fire error (average"
+        " and p95, ms) of the bids sent."
+    ),
+    tags=["stats"],
+    security=SECURITY,
+    responses={
+        HTTPStatus.OK: {
+            "description": "Statistics per currency",
+            "content": {
+                "application/json": {
+                    "model": StatsView,
+                    "examples": examples.STATS_EXAMPLES,
+                }
+            },
+        },
+        **error_responses(401, 500, 503),
+    },
+)
+def get_stats(identity: CallerIdentity, services: AppServices) -> StatsView:
+    return StatsView(
+        currencies=[
+            CurrencyStatsView.of(c)
+            for c in stats.user_stats(services, identity.user_id)
+        ]
+    )
