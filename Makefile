@@ -72,7 +72,7 @@ format: venv
 	$(BIN)/ruff format .
 
 typecheck: venv
-	$(BIN)/mypy api workflows tasks sandbox tests
+	$(BIN)/mypy api workflows tasks sandbox tests bench
 
 infra-lint: venv sam-venv
 	bash scripts/lint-infra.sh

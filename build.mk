@@ -11,7 +11,11 @@
 LAMBDA_PACKAGES := api workflows tasks
 LAMBDA_PYTHON_VERSION := 3.11
 LAMBDA_PLATFORM := manylinux2014_aarch64
-LAMBDA_PIP ?= $(firstword $(wildcard .venv/bin/python) python3) -m pip
+LAMBDA_PYTHON ?= $(firstword $(wildcard .venv/bin/python) python3)
+LAMBDA_PIP ?= $(LAMBDA_PYTHON) -m pip
+# Provided by the Lambda Python runtime: not shipped (the functions then run the
+# runtime's SDK version, not requirements.txt's pin). docs/benchmarks.md.
+LAMBDA_RUNTIME_PROVIDED := boto3 botocore s3transfer
 LAMBDA_DEPS_ROOT := build/lambda-deps
 
 .PHONY: build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
@@ -21,7 +25,7 @@ build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
 build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (run sam build)" >&2; exit 1; }
 	@set -eu; \
-	deps="$(LAMBDA_DEPS_ROOT)/$$(sha256sum requirements.txt | cut -c1-16)"; \
+	deps="$(LAMBDA_DEPS_ROOT)/$$( { cat requirements.txt; echo "$(LAMBDA_RUNTIME_PROVIDED)"; } | sha256sum | cut -c1-16)"; \
 	if [ ! -f "$$deps/.complete" ]; then \
 	  mkdir -p "$(LAMBDA_DEPS_ROOT)"; \
 	  tmp="$$(mktemp -d "$(LAMBDA_DEPS_ROOT)/.tmp.XXXXXX")"; \
@@ -30,10 +34,16 @@ build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction:
 	    --python-version $(LAMBDA_PYTHON_VERSION) --only-binary=:all: \
 	    -r requirements.txt; \
 	  rm -rf "$$tmp/bin"; \
+	  for pkg in $(LAMBDA_RUNTIME_PROVIDED); do \
+	    rm -rf "$$tmp/$$pkg" "$$tmp/$$pkg"-*.dist-info; \
+	  done; \
 	  touch "$$tmp/.complete"; \
 	  mv -T "$$tmp" "$$deps" 2>/dev/null || rm -rf "$$tmp"; \
 	fi; \
 	cp -R "$$deps/." "$(ARTIFACTS_DIR)/"; \
 	rm -f "$(ARTIFACTS_DIR)/.complete"; \
 	cp -R $(LAMBDA_PACKAGES) "$(ARTIFACTS_DIR)/"; \
-	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +; \
+	$(LAMBDA_PYTHON) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON_VERSION)")' \
+	  || { echo "$@: byte code must be compiled by CPython $(LAMBDA_PYTHON_VERSION)" >&2; exit 1; }; \
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)" >/dev/null

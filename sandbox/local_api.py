@@ -10,6 +10,7 @@ runs. ``GET /api/health``, ``GET /api/openapi.json`` and CORS preflights
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -103,6 +104,11 @@ class LocalApi:
     def __init__(self, handler: Handler, *, signing_key: bytes) -> None:
         self._handler = handler
         self._key = signing_key
+        # On AWS each API invocation has its own process. Here requests share
+        # one, and Powertools keeps the current request on the module-level
+        # resolver: concurrent calls would see each other's event (even its
+        # claims). One request at a time, as one Lambda container serves them.
+        self._lock = threading.Lock()
 
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -123,7 +129,8 @@ class LocalApi:
                 )
             except InvalidToken:
                 return _gateway_error(401, "Unauthorized")
-        result = self._handler(to_event(request, claims), _Context())
+        with self._lock:
+            result = self._handler(to_event(request, claims), _Context())
         return to_response(result)
 
 
