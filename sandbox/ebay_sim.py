@@ -37,6 +37,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Flask, Response, request
 
+from sandbox.faults import FaultRegistry, check_fault_args
 from sandbox.httpserver import BackgroundServer, request_arrival_time
 
 __all__ = [
@@ -752,7 +753,7 @@ def _new_token(prefix: str, nbytes: int = 48) -> str:
     return prefix + secrets.token_urlsafe(nbytes)
 
 
-class EbaySimulator:
+class EbaySimulator(FaultRegistry):
     """All simulator state plus the Python API that tests use directly."""
 
     def __init__(  # nosec B107 # simulator defaults, not real credentials
@@ -1692,14 +1693,14 @@ class EbaySimulator:
         ``count`` = apply to the next N matching requests (None: until cleared).
         ``error_id`` alone picks the status from the spec's catalogue.
         """
-        if endpoint not in _FAULT_ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; use one of {ENDPOINTS}")
-        if status is not None and not 400 <= status <= 599:
-            raise ValueError("status must be a 4xx/5xx code")
-        if count is not None and count < 1:
-            raise ValueError("count must be >= 1")
-        if latency_ms < 0 or (timeout_s is not None and timeout_s < 0):
-            raise ValueError("latency_ms / timeout_s must be >= 0")
+        check_fault_args(
+            endpoint,
+            _FAULT_ENDPOINTS,
+            status=status,
+            count=count,
+            latency_ms=latency_ms,
+            timeout_s=timeout_s,
+        )
         if token_expired and endpoint in ("token", "authorize"):
             raise ValueError("token_expired applies to Bearer endpoints only")
         if status is None and error_id is not None:
@@ -1726,28 +1727,6 @@ class EbaySimulator:
             )
             self._faults.append(fault)
             return fault
-
-    def faults(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [f.to_dict() for f in self._faults]
-
-    def clear_faults(self, endpoint: str | None = None) -> int:
-        """Remove faults (all, or those of one endpoint); returns how many."""
-        with self._lock:
-            before = len(self._faults)
-            self._faults = [
-                f
-                for f in self._faults
-                if endpoint is not None and f.endpoint != endpoint
-            ]
-            return before - len(self._faults)
-
-    def remove_fault(self, fault_id: str) -> None:
-        with self._lock:
-            remaining = [f for f in self._faults if f.fault_id != fault_id]
-            if len(remaining) == len(self._faults):
-                raise KeyError(fault_id)
-            self._faults = remaining
 
     def _take_fault(self, endpoint: str, item_id: str | None) -> Fault | None:
         with self._lock:

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from flask import Blueprint, Flask, Response, request
 
+from sandbox.faults import FaultRegistry, check_fault_args
 from sandbox.httpserver import BackgroundServer, request_arrival_time
 
 __all__ = [
@@ -170,7 +171,7 @@ def _parse_addresses(field_name: str, value: Any, required: bool) -> list[str]:
     return addresses
 
 
-class PostmarkSimulator:
+class PostmarkSimulator(FaultRegistry):
     """Outbox, inactive list, faults and request log, guarded by one lock."""
 
     def __init__(  # nosec B107 # simulator default, not a real token
@@ -279,14 +280,14 @@ class PostmarkSimulator:
         count: int | None = None,
     ) -> PostmarkFault:
         """Inject a fault for ``email``, ``email_with_template`` or ``*`` (both)."""
-        if endpoint not in _FAULT_ENDPOINTS:
-            raise ValueError(f"unknown endpoint {endpoint!r}; use one of {ENDPOINTS}")
-        if status is not None and not 400 <= status <= 599:
-            raise ValueError("status must be a 4xx/5xx code")
-        if count is not None and count < 1:
-            raise ValueError("count must be >= 1")
-        if latency_ms < 0 or (timeout_s is not None and timeout_s < 0):
-            raise ValueError("latency_ms / timeout_s must be >= 0")
+        check_fault_args(
+            endpoint,
+            _FAULT_ENDPOINTS,
+            status=status,
+            count=count,
+            latency_ms=latency_ms,
+            timeout_s=timeout_s,
+        )
         if not (status or latency_ms or timeout_s):
             raise ValueError("a fault needs status, latency_ms or timeout_s")
         with self._lock:
@@ -303,27 +304,6 @@ class PostmarkSimulator:
             )
             self._faults.append(fault)
             return fault
-
-    def faults(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [f.to_dict() for f in self._faults]
-
-    def clear_faults(self, endpoint: str | None = None) -> int:
-        with self._lock:
-            before = len(self._faults)
-            self._faults = [
-                f
-                for f in self._faults
-                if endpoint is not None and f.endpoint != endpoint
-            ]
-            return before - len(self._faults)
-
-    def remove_fault(self, fault_id: str) -> None:
-        with self._lock:
-            remaining = [f for f in self._faults if f.fault_id != fault_id]
-            if len(remaining) == len(self._faults):
-                raise KeyError(fault_id)
-            self._faults = remaining
 
     def _take_fault(self, endpoint: str) -> PostmarkFault | None:
         with self._lock:
