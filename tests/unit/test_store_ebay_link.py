@@ -97,8 +97,8 @@ def test_the_item_holds_no_plaintext_token(env: Env) -> None:
 
     _assert_no_token(item)
     assert "refresh_token" not in item and "access_token" not in item
-    assert set(item["refresh_token_sealed"]["M"]) == {"v", "key", "nonce", "ct"}
-    assert set(item["access_token_sealed"]["M"]) == {"v", "key", "nonce", "ct"}
+    assert set(item["refresh_token_sealed"]["M"]) == {"v", "id", "parts"}
+    assert set(item["access_token_sealed"]["M"]) == {"v", "id", "parts"}
 
 
 def test_get_ebay_account_decrypts_both_tokens(env: Env) -> None:

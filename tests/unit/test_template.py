@@ -218,9 +218,9 @@ def test_only_the_token_functions_use_the_key_and_only_with_the_context() -> Non
         condition = statement["Condition"]
         assert set(
             condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]
-        ) == {"user_id", "purpose"}
+        ) == {"user_id", "purpose", "value_id", "part"}
         assert condition["Null"] == {"kms:EncryptionContextKeys": "false"}
     assert granted == {
-        **{f"{f}Role": {"kms:GenerateDataKey", "kms:Decrypt"} for f in TOKEN_TASKS},
-        **{f"{f}Role": {"kms:GenerateDataKey"} for f in SEALS_ONLY},
+        **{f"{f}Role": {"kms:Encrypt", "kms:Decrypt"} for f in TOKEN_TASKS},
+        **{f"{f}Role": {"kms:Encrypt"} for f in SEALS_ONLY},
     }
