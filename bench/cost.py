@@ -18,7 +18,7 @@ on the sandbox stack with the template's default lead (10 s). Per snipe:
   per API request (Tracing is Active in the template).
 
 Every user is linked just before its one snipe, so every snipe refreshes its
-eBay token (the dearest case: a refresh grant, a KMS data key and a write). Postmark is
+eBay token (the dearest case: a refresh grant, a KMS Encrypt and a write). Postmark is
 excluded. The eBay simulator answers on loopback, so the task durations other
 than the bid task's lead are shorter than on AWS (see docs/benchmarks.md).
 """

@@ -209,6 +209,18 @@ class EbayAccount(BaseModel):
     needs_reconnect: bool = False
 
 
+class EbayAccess(BaseModel):
+    """A user's link with only its cached access token opened (the common path
+    of the token tasks: the refresh token stays sealed unless it is needed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str
+    access_token: str | None = Field(default=None, repr=False)
+    access_expires_at: datetime | None = None
+    needs_reconnect: bool = False
+
+
 class EbayLinkStatus(BaseModel):
     """What may be said about a user's eBay link without decrypting anything.
 

@@ -10,10 +10,10 @@ Single-table layout (keys defined in ``template.yaml``)::
                  (GSI3 is sparse: only usable links with a known expiry)
 
 The eBay link's refresh token and cached access token are stored only sealed by
-the ``TokenVault`` (``workflows.crypto``: KMS envelope encryption, encryption
-context ``{user_id, purpose}``); a store without a vault refuses to write or
-read them. ``ebay_link_status`` and ``list_links_expiring_before`` never
-decrypt anything.
+the ``TokenVault`` (``workflows.crypto``: KMS Encrypt/Decrypt under the token
+key, encryption context ``{user_id, purpose, value_id, part}``); a store without a
+vault refuses to write or read them. ``ebay_link_status`` and
+``list_links_expiring_before`` never decrypt anything.
 
 Every status change is a conditional write, so no update is lost and no
 transition happens twice. Throttling and unavailability become
@@ -49,6 +49,7 @@ from workflows.errors import (
 )
 from workflows.models import (
     ACTIVE_STATUSES,
+    EbayAccess,
     EbayAccount,
     EbayLinkStatus,
     Group,
@@ -427,19 +428,15 @@ class SnipeStore:
         )
 
     def get_ebay_account(self, user_id: str) -> EbayAccount | None:
-        """The link with its tokens decrypted (token tasks and linking only).
+        """The link with its tokens decrypted (token refresh and linking only).
 
         Raises ``TokenDecryptionFailed`` if the refresh token does not open; a
         cached access token that does not open is dropped (it is only a cache).
         """
         vault = self._require_vault()
-        response = self._call(
-            self._client.get_item, Key=_ebay_key(user_id), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if item is None:
+        data = self._ebay_link_item(user_id)
+        if data is None:
             return None
-        data = _from_item(item)
         sealed_refresh = data.get(_REFRESH_SEALED)
         if not isinstance(sealed_refresh, Mapping):
             raise TokenDecryptionFailed(
@@ -447,26 +444,58 @@ class SnipeStore:
             )
         account: dict[str, Any] = {
             k: data[k]
-            for k in ("refresh_expires_at", "access_expires_at", "needs_reconnect")
+            for k in ("refresh_expires_at", "needs_reconnect")
             if data.get(k) is not None
         }
         account["user_id"] = user_id
         account["refresh_token"] = vault.open(
             sealed_refresh, user_id=user_id, purpose=REFRESH_TOKEN_PURPOSE
         )
-        sealed_access = data.get(_ACCESS_SEALED)
-        if isinstance(sealed_access, Mapping) and "access_expires_at" in account:
-            try:
-                account["access_token"] = vault.open(
-                    sealed_access, user_id=user_id, purpose=ACCESS_TOKEN_PURPOSE
-                )
-            except TokenDecryptionFailed:
-                logger.warning(
-                    "cached eBay access token does not open; ignoring it",
-                    extra={"user": user_id},
-                )
-                del account["access_expires_at"]
+        account.update(self._open_access_token(data, user_id))
         return EbayAccount.model_validate(account)
+
+    def get_ebay_access(self, user_id: str) -> EbayAccess | None:
+        """The link with only its cached access token decrypted.
+
+        The token tasks' common path: one read and one KMS call. The refresh
+        token stays sealed until a refresh is needed (``get_ebay_account``).
+        """
+        self._require_vault()
+        data = self._ebay_link_item(user_id)
+        if data is None:
+            return None
+        access: dict[str, Any] = {"user_id": user_id}
+        if data.get("needs_reconnect") is not None:
+            access["needs_reconnect"] = data["needs_reconnect"]
+        access.update(self._open_access_token(data, user_id))
+        return EbayAccess.model_validate(access)
+
+    def _ebay_link_item(self, user_id: str) -> dict[str, Any] | None:
+        response = self._call(
+            self._client.get_item, Key=_ebay_key(user_id), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return None if item is None else _from_item(item)
+
+    def _open_access_token(
+        self, data: Mapping[str, Any], user_id: str
+    ) -> dict[str, Any]:
+        """``access_token`` and ``access_expires_at`` if the cached one opens."""
+        sealed_access = data.get(_ACCESS_SEALED)
+        expires_at = data.get("access_expires_at")
+        if not isinstance(sealed_access, Mapping) or expires_at is None:
+            return {}
+        try:
+            token = self._require_vault().open(
+                sealed_access, user_id=user_id, purpose=ACCESS_TOKEN_PURPOSE
+            )
+        except TokenDecryptionFailed:
+            logger.warning(
+                "cached eBay access token does not open; ignoring it",
+                extra={"user": user_id},
+            )
+            return {}
+        return {"access_token": token, "access_expires_at": expires_at}
 
     def ebay_link_status(self, user_id: str) -> EbayLinkStatus | None:
         """Linked or not, since/until when, needs reconnect: no decryption."""

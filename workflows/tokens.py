@@ -7,12 +7,20 @@ returns to Step Functions says only whether the token is ready and until when.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from pydantic import AwareDatetime, BaseModel
 
 from workflows import ebay
 from workflows.errors import EbayReconnectRequired, EbayUnavailable, SnipeNotActive
-from workflows.models import ACTIVE_STATUSES, Reason, Snipe, SnipeStatus
+from workflows.models import (
+    ACTIVE_STATUSES,
+    EbayAccess,
+    EbayAccount,
+    Reason,
+    Snipe,
+    SnipeStatus,
+)
 from workflows.observability import logger
 from workflows.services import Services
 
@@ -35,21 +43,20 @@ def user_access_token(
     the user unlinked) and ``EbayReconnectRequired`` is raised; a snipe whose
     bid was already placed ends FAILED (RESULT_UNKNOWN) instead.
     """
-    account = services.store.get_ebay_account(snipe.user_id)
-    if account is None or account.needs_reconnect:
-        reason = (
-            Reason.EBAY_NOT_LINKED
-            if account is None
-            else Reason.EBAY_RECONNECT_REQUIRED
-        )
-        _skip(services, snipe, reason)
-        raise EbayReconnectRequired(reason.value, "no usable eBay authorization")
-    if account.access_token and account.access_expires_at:
+    # The common path opens only the cached access token (one KMS call); the
+    # refresh token is opened only when a refresh is due.
+    access = _require_link(
+        services, snipe, services.store.get_ebay_access(snipe.user_id)
+    )
+    if access.access_token and access.access_expires_at:
         cached = ebay.AccessToken(
-            value=account.access_token, expires_at=account.access_expires_at
+            value=access.access_token, expires_at=access.access_expires_at
         )
         if cached.expires_at - EXPIRY_MARGIN > valid_until:
             return cached, "CACHED"
+    account = _require_link(
+        services, snipe, services.store.get_ebay_account(snipe.user_id)
+    )
     try:
         token = services.ebay.refresh_user_token(account.refresh_token)
     except ebay.EbayInvalidGrant as exc:
@@ -63,6 +70,20 @@ def user_access_token(
         raise EbayUnavailable("eBay's token endpoint is unavailable") from exc
     services.store.cache_access_token(snipe.user_id, token.value, token.expires_at)
     return token, "REFRESHED"
+
+
+_Link = TypeVar("_Link", EbayAccess, EbayAccount)
+
+
+def _require_link(services: Services, snipe: Snipe, link: _Link | None) -> _Link:
+    """No link, or one eBay refused: the snipe ends and the task raises."""
+    if link is None or link.needs_reconnect:
+        reason = (
+            Reason.EBAY_NOT_LINKED if link is None else Reason.EBAY_RECONNECT_REQUIRED
+        )
+        _skip(services, snipe, reason)
+        raise EbayReconnectRequired(reason.value, "no usable eBay authorization")
+    return link
 
 
 def _skip(services: Services, snipe: Snipe, reason: Reason) -> None:

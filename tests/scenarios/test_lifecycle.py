@@ -227,7 +227,7 @@ def test_no_secret_in_any_execution_history_or_log_line(
         for e in page["executions"]
     ]
     histories = [json.dumps(stack.aws.execution_history(a), default=str) for a in arns]
-    # Tokens are stored sealed (KMS envelope): the raw table holds none of them.
+    # Tokens are stored sealed (KMS): the raw table holds none of them.
     table = [
         json.dumps(item, default=str)
         for page in stack.aws.dynamodb.get_paginator("scan").paginate(
