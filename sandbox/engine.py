@@ -1,6 +1,6 @@
 """Patches that let moto 5.2.5 run our state machine in-process, without Docker.
 
-Five patches, installed together by :func:`install` and removed by
+Six patches, installed together by :func:`install` and removed by
 :func:`uninstall` (both idempotent, both thread-safe):
 
 1. **Lambda invoke hook.**  moto's ``LambdaSimpleBackend.invoke`` (used with
@@ -23,6 +23,15 @@ Five patches, installed together by :func:`install` and removed by
    with other threads (deleting keys even broke botocore).  All our functions
    share one configuration, so the harness puts it into the process environment
    once, before starting executions (see ``sandbox.aws.LocalAws.environment``).
+
+   Each invocation's Powertools metrics are its own: a Lambda container runs
+   one invocation at a time, but here executions' tasks run in concurrent
+   threads, and Powertools keeps the metrics being collected on one shared
+   provider (a flush in one thread cleared, or raised on, another thread's
+   half-built set).  While installed, the EMF provider's collecting state
+   (``metric_set``, ``dimension_set``, ``dimension_sets``, ``metadata_set``,
+   ``timestamp``) is per thread; configuration (namespace, service, default
+   dimensions) stays shared.
 
    Differences from AWS: timeouts are not enforced (the context's remaining time
    is still computed from the function's ``Timeout``); ``Event`` (async) invokes
@@ -55,12 +64,24 @@ Five patches, installed together by :func:`install` and removed by
    concurrent conditional writes behave as on AWS (the race tests of
    ``tests/integration/test_group_race.py`` rely on it).
 
+6. **Fast DynamoDB item serialisation.**  moto 5.2.5 serialises every
+   response by walking botocore's output shape member by member, looking up
+   each value through alias-aware pickers.  For DynamoDB items that is ~300
+   picker calls per 30-attribute item, and it was over half of the engine's
+   CPU in the benchmarks (``docs/benchmarks.md``), all of it inside patch 5's
+   lock.  The patch serialises an ``AttributeValue`` (and everything nested in
+   it) directly, with the same rules moto applies (binary values base64, other
+   scalars as they are); anything it does not recognise goes the generic way.
+   ``tests/unit/test_engine_serialize.py`` checks that both produce the same
+   body for arbitrary items (hypothesis).
+
 moto is pinned (``moto==5.2.5``); ``tests/integration/test_engine.py`` fails if
 the internals patched here change.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import importlib
 import json
@@ -76,8 +97,12 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, Final, NamedTuple
 
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import botocore_stubber
+from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
 from moto.dynamodb.responses import DynamoHandler
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
@@ -122,6 +147,7 @@ _ORIGINAL_WAIT_INTERVAL: Final = WaitFunction._wait_interval
 _ORIGINAL_BOTO_CLIENT_FOR: Final = _boto_client.boto_client_for
 _ORIGINAL_WORKER_STOP: Final = ExecutionWorker.stop
 _ORIGINAL_DYNAMODB_CALL: Final = DynamoHandler.call_action
+_ORIGINAL_SERIALIZE: Final = ResponseSerializer._serialize
 
 
 class PatchTarget(NamedTuple):
@@ -139,6 +165,7 @@ PATCH_TARGETS: Final = (
     PatchTarget(_boto_client, "boto_client_for", _ORIGINAL_BOTO_CLIENT_FOR),
     PatchTarget(ExecutionWorker, "stop", _ORIGINAL_WORKER_STOP),
     PatchTarget(DynamoHandler, "call_action", _ORIGINAL_DYNAMODB_CALL),
+    PatchTarget(ResponseSerializer, "_serialize", _ORIGINAL_SERIALIZE),
 )
 """What :func:`install` replaces; ``boto_client_for`` is replaced in every
 ``moto.stepfunctions.parser`` module that imported it by name."""
@@ -170,7 +197,7 @@ class LambdaContext:
     """The Lambda context passed to handlers.
 
     Has every attribute of the real context that Powertools reads
-    (``Logger.inject_lambda_context``, ``Tracer``, ``Metrics``).
+    (``Logger.inject_lambda_context``, ``Metrics``).
     """
 
     def __init__(
@@ -322,6 +349,67 @@ def _invoke(
         return _error_body("Runtime.MarshalError", exc)
 
 
+class _PerThread:
+    """A provider attribute whose value belongs to the calling thread.
+
+    A thread's first read starts from a fresh set (default dimensions only),
+    as a new invocation on AWS would; writes also update the instance's own
+    attribute, which is what the provider holds once this is removed.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self
+        state = _metrics_state(obj)
+        return state[self.name]
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        _metrics_state(obj)[self.name] = value
+        obj.__dict__[self.name] = value
+
+
+_METRICS_FIELDS: Final = (
+    "metric_set",
+    "dimension_set",
+    "dimension_sets",
+    "metadata_set",
+    "timestamp",
+)
+_metrics_local = threading.local()
+
+
+def _metrics_state(provider: Any) -> dict[str, Any]:
+    states: dict[int, dict[str, Any]] | None = getattr(_metrics_local, "states", None)
+    if states is None:
+        states = _metrics_local.states = {}
+    state = states.get(id(provider))
+    if state is None:
+        defaults = provider.__dict__.get("default_dimensions") or {}
+        state = {
+            "metric_set": {},
+            "dimension_set": {str(k): str(v) for k, v in defaults.items()},
+            "dimension_sets": [],
+            "metadata_set": {},
+            "timestamp": None,
+        }
+        states[id(provider)] = state
+    return state
+
+
+def _isolate_metrics() -> None:
+    for name in _METRICS_FIELDS:
+        setattr(AmazonCloudWatchEMFProvider, name, _PerThread(name))
+
+
+def _share_metrics() -> None:
+    for name in _METRICS_FIELDS:
+        if isinstance(vars(AmazonCloudWatchEMFProvider).get(name), _PerThread):
+            delattr(AmazonCloudWatchEMFProvider, name)
+
+
 # --------------------------------------------------------------------------- #
 # 2. Precise, timezone-safe Wait
 # --------------------------------------------------------------------------- #
@@ -432,6 +520,80 @@ def _atomic_dynamodb_call(self: DynamoHandler) -> Any:
         return _ORIGINAL_DYNAMODB_CALL(self)
 
 
+# --------------------------------------------------------------------------- #
+# Patch 6: DynamoDB items serialised directly
+# --------------------------------------------------------------------------- #
+class _Unhandled(Exception):
+    """A value the direct serialiser does not know: use moto's generic one."""
+
+
+_SCALARS: Final = frozenset({"S", "N"})
+_FLAGS: Final = frozenset({"NULL", "BOOL"})
+
+
+def _b64(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    if not isinstance(value, bytes | bytearray):
+        raise _Unhandled
+    return base64.b64encode(value).strip().decode("utf-8")
+
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    """One AttributeValue as moto's JSON serialiser would write it."""
+    if type(value) is not dict:
+        raise _Unhandled
+    out: dict[str, Any] = {}
+    for kind, inner in value.items():
+        if inner is None:
+            continue  # moto skips members that are None
+        if kind in _SCALARS:
+            if not isinstance(inner, str):
+                raise _Unhandled
+            out[kind] = inner
+        elif kind in _FLAGS:
+            if not isinstance(inner, bool):
+                raise _Unhandled
+            out[kind] = inner
+        elif kind == "B":
+            out[kind] = _b64(inner)
+        elif kind in ("SS", "NS"):
+            if not isinstance(inner, list) or not all(
+                isinstance(v, str) for v in inner
+            ):
+                raise _Unhandled
+            out[kind] = list(inner)
+        elif kind == "BS":
+            if not isinstance(inner, list):
+                raise _Unhandled
+            out[kind] = [_b64(v) for v in inner]
+        elif kind == "M":
+            if type(inner) is not dict:
+                raise _Unhandled
+            out[kind] = {str(k): _attribute_value(v) for k, v in inner.items()}
+        elif kind == "L":
+            if not isinstance(inner, list):
+                raise _Unhandled
+            out[kind] = [_attribute_value(v) for v in inner]
+        else:
+            raise _Unhandled
+    return out
+
+
+def _fast_serialize(
+    self: ResponseSerializer, serialized: Any, value: Any, shape: Any, key: str
+) -> None:
+    if key and shape.name == "AttributeValue" and isinstance(self, BaseJSONSerializer):
+        try:
+            direct = _attribute_value(value)
+        except _Unhandled:
+            pass
+        else:
+            self._default_serialize(serialized, direct, shape, key)
+            return
+    _ORIGINAL_SERIALIZE(self, serialized, value, shape, key)
+
+
 def is_installed() -> bool:
     return _installed
 
@@ -447,6 +609,8 @@ def install() -> None:
         WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
         ExecutionWorker.stop = _worker_stop  # type: ignore[method-assign]
         DynamoHandler.call_action = _atomic_dynamodb_call  # type: ignore[method-assign]
+        ResponseSerializer._serialize = _fast_serialize  # type: ignore[method-assign]
+        _isolate_metrics()
         _install_client_cache()
         _installed = True
 
@@ -462,5 +626,7 @@ def uninstall() -> None:
         WaitFunction._wait_interval = _ORIGINAL_WAIT_INTERVAL  # type: ignore[method-assign]
         ExecutionWorker.stop = _ORIGINAL_WORKER_STOP  # type: ignore[method-assign]
         DynamoHandler.call_action = _ORIGINAL_DYNAMODB_CALL  # type: ignore[method-assign]
+        ResponseSerializer._serialize = _ORIGINAL_SERIALIZE  # type: ignore[method-assign]
+        _share_metrics()
         _uninstall_client_cache()
         _installed = False

@@ -399,6 +399,7 @@ PATCHED_SOURCE_DIGESTS = {
     "boto_client_for": "1f44dc2ac8aa2179",
     "stop": "dc18be1944e1abeb",
     "call_action": "ce5f57cf83cde340",
+    "_serialize": "4eccca5bf02593ef",
 }
 
 
