@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import content_types
 from aws_lambda_powertools.event_handler.api_gateway import (
@@ -23,7 +23,6 @@ from aws_lambda_powertools.event_handler.api_gateway import (
     Response,
 )
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from api import ebay, groups, openapi, preferences, snipes, stats
 from api.cors import ConfiguredOriginsCORS
@@ -31,8 +30,11 @@ from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
 from api.models import HealthView
 from api.security_headers import with_security_headers
-from workflows.observability import logger, metrics, tracer
+from workflows.observability import logger, metrics
 from workflows.services import Services, get_services
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 API_TITLE = "eBay auction sniper API"
 API_VERSION = "1.0.0"
@@ -119,6 +121,5 @@ def openapi_document() -> str:
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return with_security_headers(app.resolve(event, context))

@@ -3,13 +3,17 @@
 Each example is checked against its route's schema by
 ``tests/unit/test_api_lifecycle.py`` (request bodies against the request
 schema, responses against the response schema), so they cannot drift.
+
+Plain dicts in the shape of OpenAPI's Example object (``summary``, ``value``),
+not Powertools' ``openapi.models.Example``: Powertools validates them into that
+model when it generates the document, and importing ``openapi.models`` (50-70
+ms of pydantic models) is then paid by ``/api/openapi.json`` only, not by every
+cold start (docs/benchmarks.md, "Cold start").
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from aws_lambda_powertools.event_handler.openapi.models import Example
 
 _SNIPE_ID = "snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"
 _GROUP_ID = "grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"
@@ -50,36 +54,36 @@ def _snipe(**changes: Any) -> dict[str, Any]:
     return snipe
 
 
-CREATE_EXAMPLES: dict[str, Example] = {
-    "plain": Example(
-        summary="Bid 250 USD six seconds before the end",
-        value={
+CREATE_EXAMPLES: dict[str, Any] = {
+    "plain": {
+        "summary": "Bid 250 USD six seconds before the end",
+        "value": {
             "item_id": "v1|123456789012|0",
             "max_bid": {"value": "250.00", "currency": "USD"},
         },
-    ),
-    "in_a_group": Example(
-        summary="Listing URL, 4 s offset, in a win-N group",
-        value={
+    },
+    "in_a_group": {
+        "summary": "Listing URL, 4 s offset, in a win-N group",
+        "value": {
             "item_id": "https://www.ebay.com/itm/123456789012",
             "max_bid": {"value": "250.00", "currency": "USD"},
             "bid_offset_seconds": 4,
             "group_id": _GROUP_ID,
         },
-    ),
+    },
 }
 
-EDIT_EXAMPLES: dict[str, Example] = {
-    "raise_max_bid": Example(
-        summary="Raise the maximum bid",
-        value={"max_bid": {"value": "300.00", "currency": "USD"}},
-    ),
-    "move_bid_time": Example(
-        summary="Bid 3 s before the end (new execution <snipe id>-v2)",
-        value={"bid_offset_seconds": 3},
-    ),
-    "join_group": Example(summary="Join a win-N group", value={"group_id": _GROUP_ID}),
-    "leave_group": Example(summary="Leave its group", value={"group_id": None}),
+EDIT_EXAMPLES: dict[str, Any] = {
+    "raise_max_bid": {
+        "summary": "Raise the maximum bid",
+        "value": {"max_bid": {"value": "300.00", "currency": "USD"}},
+    },
+    "move_bid_time": {
+        "summary": "Bid 3 s before the end (new execution <snipe id>-v2)",
+        "value": {"bid_offset_seconds": 3},
+    },
+    "join_group": {"summary": "Join a win-N group", "value": {"group_id": _GROUP_ID}},
+    "leave_group": {"summary": "Leave its group", "value": {"group_id": None}},
 }
 
 SCHEDULED_SNIPE_EXAMPLES: dict[str, Any] = {
@@ -147,19 +151,19 @@ STATS_EXAMPLES: dict[str, Any] = {
     "no_snipes": {"summary": "No snipes yet", "value": {"currencies": []}},
 }
 
-PREFERENCES_REQUEST_EXAMPLES: dict[str, Example] = {
-    "wins_only": Example(
-        summary="Email only about wins",
-        value={
+PREFERENCES_REQUEST_EXAMPLES: dict[str, Any] = {
+    "wins_only": {
+        "summary": "Email only about wins",
+        "value": {
             "email_on": {"WON": True, "LOST": False, "SKIPPED": False, "FAILED": False}
         },
-    ),
-    "everything": Example(
-        summary="Email about every outcome (the default)",
-        value={
+    },
+    "everything": {
+        "summary": "Email about every outcome (the default)",
+        "value": {
             "email_on": {"WON": True, "LOST": True, "SKIPPED": True, "FAILED": True}
         },
-    ),
+    },
 }
 
 PREFERENCES_EXAMPLES: dict[str, Any] = {

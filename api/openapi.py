@@ -11,10 +11,12 @@ defaults plus the component schemas no one refers to any more are removed.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import (
+        APIGatewayRestResolver,
+    )
 
 _SCHEMA_PREFIX = "#/components/schemas/"
 _POWERTOOLS_422 = {"$ref": f"{_SCHEMA_PREFIX}HTTPValidationError"}
@@ -29,6 +31,12 @@ def document(
     security_scheme: str,
 ) -> str:
     """The document as compact JSON."""
+    # Imported here: Powertools' OpenAPI models (50-70 ms of pydantic classes
+    # at import, docs/benchmarks.md) are needed to generate the document
+    # (``/api/openapi.json``, built once per container), never to serve a
+    # request; Powertools itself imports them only in get_openapi_json_schema.
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     generated = app.get_openapi_json_schema(
         title=title,
         version=version,

@@ -11,12 +11,14 @@ ships the same files, see ``build.mk``):
 * ``as_built_pyc`` / ``no_sdk_pyc``: the same plus byte code compiled ahead of
   time (``python3.11 -m compileall --invalidation-mode unchecked-hash``), so a
   cold start does not compile every module (see ``bench.coldstart``);
-* ``no_sdk_no_xray_pyc``: also without ``aws_xray_sdk`` and ``wrapt`` (what
-  is left when the Powertools Tracer is dropped: ``aws-lambda-powertools``
-  without the ``[tracer]`` extra), with byte code;
-* ``no_sdk_no_xray_sourceless``: the same with ``.pyc`` files in place of the
+* ``no_sdk_sourceless``: ``no_sdk`` with ``.pyc`` files in place of the
   sources (``compileall -b``, ``.py`` removed): tracebacks keep file names and
-  line numbers but not the source lines.
+  line numbers but not the source lines. For comparison only.
+
+``build.mk`` already leaves the SDK out and ships byte code, so ``as_built``
+equals ``no_sdk_pyc`` on a current tree. (The Powertools Tracer, which pulled
+in ``aws_xray_sdk`` and ``wrapt``, and ``cryptography`` are no longer runtime
+dependencies since issue 6.)
 
 The largest top-level entries of the artifact are listed too.
 """
@@ -39,15 +41,13 @@ from sandbox.aws import load_template
 
 TARGET_ZIPPED_BYTES = 10 * 1024 * 1024
 SDK_PACKAGES = ("boto3", "botocore", "s3transfer")
-XRAY_PACKAGES = ("aws_xray_sdk", "wrapt")
 # name -> (packages left out, byte code: None | "pyc" | "sourceless")
 VARIANTS: dict[str, tuple[tuple[str, ...], str | None]] = {
     "as_built": ((), None),
     "as_built_pyc": ((), "pyc"),
     "no_sdk": (SDK_PACKAGES, None),
     "no_sdk_pyc": (SDK_PACKAGES, "pyc"),
-    "no_sdk_no_xray_pyc": (SDK_PACKAGES + XRAY_PACKAGES, "pyc"),
-    "no_sdk_no_xray_sourceless": (SDK_PACKAGES + XRAY_PACKAGES, "sourceless"),
+    "no_sdk_sourceless": (SDK_PACKAGES, "sourceless"),
 }
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
 

@@ -1,34 +1,61 @@
 """Cold start: import time of each handler module in a fresh interpreter,
-against ``import boto3`` alone.
+against ``import boto3`` alone, with the packages a Lambda function has.
 
-Every sample is a new ``python`` process that imports one module and prints
-the import's duration (``perf_counter`` around ``importlib.import_module``;
-interpreter start-up excluded). The environment is a Lambda function's:
-``AWS_LAMBDA_FUNCTION_NAME`` set (Powertools then enables the Tracer, as on
-AWS with ``Tracing: Active``: aws_xray_sdk is imported), the template's
-variables, nothing from this shell. Runs are interleaved (boto3, handler 1,
+Every sample is a new interpreter that imports one module and prints the
+import's duration (``perf_counter`` around ``importlib.import_module``;
+interpreter start-up excluded). Runs are interleaved (boto3, handler 1,
 handler 2, ..., repeated) so that load changes hit every module alike.
+
+**What is importable is the artifact's, not the dev venv's.** The venv holds
+dev tools (click, rich, pygments, ...) that change what some libraries import
+(``import httpx`` loads its CLI when click is there; on Lambda that import
+fails fast). So each sample runs the base interpreter (``sys.base_prefix``)
+with ``-I -S``: no site-packages, no ``PYTHON*`` variables, no user site. Its
+``sys.path`` starts with, in this order (as ``/var/task`` comes first on
+Lambda):
+
+1. the repository (the handlers import only ``api``, ``workflows``, ``tasks``);
+2. ``requirements.txt`` installed with ``pip install --target`` for *this*
+   host (arm64 wheels, which ``build.mk`` ships, do not load here), without
+   boto3, botocore and s3transfer, exactly as ``build.mk`` leaves them out;
+3. what the Lambda Python runtime provides: boto3 and its dependencies
+   (botocore, s3transfer, jmespath, python-dateutil, six, urllib3), copied
+   from the venv (the pinned versions).
+
+Directories 2 and 3 are prepared once per content of ``requirements.txt``
+(and SDK version) under ``build/coldstart/<hash>/`` (atomically; a first run
+needs PyPI, later runs reuse them). The baseline ``import boto3`` runs in the
+same set-up. The environment variables are a Lambda function's
+(``AWS_LAMBDA_FUNCTION_NAME``, the template's variables), nothing from this
+shell.
 
 Two byte-code modes:
 
 * ``pyc``: every module has a cached ``.pyc`` (a warm-up run fills a private
-  ``-X pycache_prefix`` directory first). The ratio to ``boto3`` is judged
-  here.
-* ``source``: no ``.pyc`` at all (an empty prefix and ``-B``): every module
-  is compiled from source at import, which is what the Lambda artifact built
-  by ``build.mk`` does today (``pip --no-compile`` and ``__pycache__``
-  removed; ``/var/task`` is read-only, so nothing is cached between cold
-  starts).
+  ``-X pycache_prefix`` directory first), as in the artifact ``build.mk``
+  builds (``compileall``, unchecked hashes) and the runtime's own packages.
+  The ratio to ``boto3`` is judged here.
+* ``source``: no ``.pyc`` at all (an empty prefix and ``-B``): every module,
+  the standard library's too, is compiled from source at import, as an
+  artifact without byte code would (``/var/task`` is read-only, so nothing
+  is cached between cold starts).
 
-``-X importtime`` (``pyc`` mode) gives the largest imports.
+``-X importtime`` (``pyc`` mode, same set-up) gives each handler's largest
+imports (``largest_imports`` in ``coldstart.json``); ``python -m
+bench.coldstart MODULE`` prints one module's whole ``-X importtime`` output.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
 import os
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,13 +65,109 @@ from sandbox.aws import load_template
 
 TARGET_RATIO = 1.5
 BASELINE = "boto3"
+REQUIREMENTS = REPO_ROOT / "requirements.txt"
+ENV_ROOT = REPO_ROOT / "build" / "coldstart"
+# build.mk's LAMBDA_RUNTIME_PROVIDED: left out of the artifact.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# What the Lambda Python runtime ships for them to import (distributions).
+RUNTIME_DISTRIBUTIONS = (
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+)
+# argv: module, then the sys.path entries to put first. ``os`` is loaded before
+# the clock starts: without ``site`` (``-S``) nothing has loaded it yet, while
+# any normal start-up (``site``, the Lambda runtime's bootstrap) has.
+_PRELUDE = "import sys, os\nsys.path[0:0] = sys.argv[{first}:]\n"
 _SCRIPT = (
-    "import importlib, sys, time\n"
+    _PRELUDE.format(first=2) + "import importlib, time\n"
     "t = time.perf_counter()\n"
     "importlib.import_module(sys.argv[1])\n"
     "print(time.perf_counter() - t)\n"
 )
 _IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+def base_python() -> str:
+    """The interpreter the venv was made from (no site-packages with ``-S``)."""
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    candidate = Path(sys.base_prefix) / "bin" / version
+    return str(candidate) if candidate.exists() else sys.executable
+
+
+def _environment_key() -> str:
+    digest = hashlib.sha256()
+    digest.update(REQUIREMENTS.read_bytes())
+    digest.update(" ".join(RUNTIME_PROVIDED).encode())
+    digest.update(sysconfig.get_platform().encode())
+    digest.update(sys.version.encode())
+    for name in RUNTIME_DISTRIBUTIONS:
+        digest.update(f"{name}=={importlib.metadata.version(name)}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _install_requirements(target: Path) -> None:
+    """``requirements.txt`` for this host, without what the runtime provides."""
+    subprocess.run(  # noqa: S603 - pip of this interpreter, our requirements
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-compile",
+            "--only-binary=:all:",
+            "--target",
+            str(target),
+            "-r",
+            str(REQUIREMENTS),
+        ],
+        check=True,
+        timeout=600,
+    )
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    for package in RUNTIME_PROVIDED:
+        shutil.rmtree(target / package, ignore_errors=True)
+        for info in target.glob(f"{package}-*.dist-info"):
+            shutil.rmtree(info)
+
+
+def _copy_runtime_sdk(target: Path) -> None:
+    """boto3 and its dependencies, from this venv (the files of their RECORD)."""
+    target.mkdir(parents=True)
+    for name in RUNTIME_DISTRIBUTIONS:
+        dist = importlib.metadata.distribution(name)
+        for file in dist.files or ():
+            parts = file.parts
+            if ".." in parts or "__pycache__" in parts or file.suffix == ".pyc":
+                continue
+            source = Path(str(dist.locate_file(file)))
+            if source.is_file():
+                destination = target.joinpath(*parts)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination)
+
+
+def lambda_paths() -> list[Path]:
+    """The ``sys.path`` entries of a sample (prepared and cached on first use)."""
+    root = ENV_ROOT / _environment_key()
+    if not (root / ".complete").exists():
+        ENV_ROOT.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp.", dir=ENV_ROOT))
+        try:
+            _install_requirements(tmp / "deps")
+            _copy_runtime_sdk(tmp / "runtime")
+            (tmp / ".complete").touch()
+            with contextlib.suppress(OSError):  # a parallel run got there first
+                tmp.rename(root)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return [REPO_ROOT, root / "deps", root / "runtime"]
 
 
 def handler_modules() -> dict[str, str]:
@@ -65,7 +188,6 @@ def lambda_environment(function_name: str) -> dict[str, str]:
     """What a function sees on AWS (fake values), and nothing else."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO_ROOT),
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "AWS_REGION": "us-east-1",
@@ -98,20 +220,30 @@ def lambda_environment(function_name: str) -> dict[str, str]:
     }
 
 
-def _python(
-    module: str, function_name: str, prefix: Path, *, write_pyc: bool
-) -> list[str]:
-    args = [sys.executable, "-X", f"pycache_prefix={prefix}"]
+def _interpreter(prefix: Path, *, write_pyc: bool = False) -> list[str]:
+    """The base interpreter, isolated (``-I``) and without ``site`` (``-S``)."""
+    args = [base_python(), "-I", "-S", "-X", f"pycache_prefix={prefix}"]
     if not write_pyc:
         args.append("-B")
-    return [*args, "-c", _SCRIPT, module]
+    return args
 
 
 def import_seconds(
-    module: str, function_name: str, prefix: Path, *, write_pyc: bool
+    module: str,
+    function_name: str,
+    prefix: Path,
+    paths: list[Path],
+    *,
+    write_pyc: bool,
 ) -> float:
     out = subprocess.run(  # noqa: S603 - our interpreter, fixed script
-        _python(module, function_name, prefix, write_pyc=write_pyc),
+        [
+            *_interpreter(prefix, write_pyc=write_pyc),
+            "-c",
+            _SCRIPT,
+            module,
+            *map(str, paths),
+        ],
         cwd=REPO_ROOT,
         env=lambda_environment(function_name),
         capture_output=True,
@@ -122,19 +254,18 @@ def import_seconds(
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def largest_imports(
-    module: str, function_name: str, prefix: Path, top: int = 10
-) -> dict[str, list[dict[str, Any]]]:
-    """Top imports by cumulative time: any module, and top-level packages."""
-    out = subprocess.run(  # noqa: S603 - our interpreter
+def importtime_lines(
+    module: str, function_name: str, prefix: Path, paths: list[Path]
+) -> list[str]:
+    """``-X importtime`` output of ``import module`` in a sample's set-up."""
+    out = subprocess.run(  # noqa: S603 - our interpreter, fixed script
         [
-            sys.executable,
-            "-X",
-            f"pycache_prefix={prefix}",
+            *_interpreter(prefix),
             "-X",
             "importtime",
             "-c",
-            f"import {module}",
+            _PRELUDE.format(first=1) + f"import {module}\n",
+            *map(str, paths),
         ],
         cwd=REPO_ROOT,
         env=lambda_environment(function_name),
@@ -143,8 +274,15 @@ def largest_imports(
         timeout=120,
         check=True,
     )
+    return out.stderr.splitlines()
+
+
+def largest_imports(
+    module: str, function_name: str, prefix: Path, paths: list[Path], top: int = 10
+) -> dict[str, list[dict[str, Any]]]:
+    """Top imports by cumulative time: any module, and top-level packages."""
     rows: list[dict[str, Any]] = []
-    for line in out.stderr.splitlines():
+    for line in importtime_lines(module, function_name, prefix, paths):
         match = _IMPORTTIME.match(line)
         if match:
             self_us, cumulative_us, indent, name = match.groups()
@@ -190,11 +328,12 @@ def run_coldstart(
     modules_of = all_modules
     targets = [BASELINE, *modules_of]
     function_of = {BASELINE: "Baseline", **modules_of}
+    paths = lambda_paths()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-pyc-") as tmp:
         warm = Path(tmp) / "warm"
         for module in targets:  # fill the byte-code cache
-            import_seconds(module, function_of[module], warm, write_pyc=True)
+            import_seconds(module, function_of[module], warm, paths, write_pyc=True)
         for mode in modes:
             samples: dict[str, list[float]] = {m: [] for m in targets}
             for i in range(runs):
@@ -203,7 +342,7 @@ def run_coldstart(
                     prefix = warm if mode == "pyc" else empty
                     samples[module].append(
                         import_seconds(
-                            module, function_of[module], prefix, write_pyc=False
+                            module, function_of[module], prefix, paths, write_pyc=False
                         )
                     )
             base = median(samples[BASELINE])
@@ -216,16 +355,23 @@ def run_coldstart(
                 for module, values in samples.items()
             }
         biggest = {
-            module: largest_imports(module, function_of[module], warm)
-            for module in ("api.app", "tasks.place_bid")
-            if module in modules_of
+            module: largest_imports(module, function_of[module], warm, paths)
+            for module in modules_of
         }
     worst = max(
         (v["ratio_to_boto3"] for m, v in results["pyc"].items() if m != BASELINE),
         default=0.0,
     )
     result = {
-        "config": {"runs": runs, "modules": modules_of, "modes": list(modes)},
+        "config": {
+            "runs": runs,
+            "modules": modules_of,
+            "modes": list(modes),
+            "interpreter": [base_python(), "-I", "-S"],
+            "sys_path_first": [
+                str(p.relative_to(REPO_ROOT)) if p != REPO_ROOT else "." for p in paths
+            ],
+        },
         "import": results,
         "largest_imports": biggest,
         "target_ratio": TARGET_RATIO,
@@ -235,3 +381,24 @@ def run_coldstart(
     }
     write_json(out_dir / "coldstart.json", result)
     return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.coldstart MODULE``: its ``-X importtime`` lines (stderr
+    format, on stdout) in a sample's set-up, with byte code cached."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m bench.coldstart MODULE", file=sys.stderr)
+        return 2
+    module = args[0]
+    function = handler_modules().get(module, "Function")
+    paths = lambda_paths()
+    with tempfile.TemporaryDirectory(prefix="bench-pyc-") as tmp:
+        prefix = Path(tmp)
+        import_seconds(module, function, prefix, paths, write_pyc=True)
+        print("\n".join(importtime_lines(module, function, prefix, paths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

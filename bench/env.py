@@ -20,7 +20,6 @@ DEFAULTS: dict[str, str] = {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "snipe",
     "POWERTOOLS_METRICS_NAMESPACE": "SniperBench",
-    "POWERTOOLS_TRACE_DISABLED": "1",
     # As template.yaml's LogLevel default; the lines go to bench/results/.
     "LOG_LEVEL": "INFO",
     "TABLE_NAME": "snipes-bench",

@@ -96,7 +96,6 @@ def _environment(
         **local.environment(),
         "POWERTOOLS_SERVICE_NAME": "snipe",
         "POWERTOOLS_METRICS_NAMESPACE": "SniperLocal",
-        "POWERTOOLS_TRACE_DISABLED": "1",
         "EBAY_API_BASE_URL": ebay_url,
         "EBAY_AUTH_BASE_URL": ebay_url,
         "EBAY_MARKETPLACE_ID": "EBAY_US",

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from workflows.observability import logger, metrics, tracer
+from workflows.observability import logger, metrics
 from workflows.services import get_services
 from workflows.tokens import refresh_for_snipe
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class RefreshTokenInput(BaseModel):
@@ -18,7 +20,6 @@ class RefreshTokenInput(BaseModel):
 
 @logger.inject_lambda_context(correlation_id_path="snipe_id", clear_state=True)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = RefreshTokenInput.model_validate(event)
     return refresh_for_snipe(get_services(), request.snipe_id).model_dump(mode="json")

@@ -29,7 +29,6 @@ for _key, _value in {
     "AWS_REGION": "us-east-1",
     "POWERTOOLS_SERVICE_NAME": "snipe",
     "POWERTOOLS_METRICS_NAMESPACE": "SniperTest",
-    "POWERTOOLS_TRACE_DISABLED": "1",
     "TABLE_NAME": "snipes-unit",
     # Where the functions find their secrets (unit tests pass explicit values).
     "APP_SECRETS_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:unit",

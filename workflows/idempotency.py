@@ -21,7 +21,7 @@ layer on the snipes table (``SnipeStore.idempotency_layer``: ``PK=IDEMPOTENCY``,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
@@ -35,7 +35,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
     PydanticSerializer,
 )
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from workflows import scheduling
 from workflows.errors import Conflict, StoreUnavailable
@@ -43,6 +42,9 @@ from workflows.models import Snipe
 from workflows.observability import logger
 from workflows.scheduling import CreateSnipeRequest, Identity
 from workflows.services import Services
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 TTL_SECONDS = 24 * 60 * 60
 KEY_PREFIX = "create_snipe"

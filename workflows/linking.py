@@ -53,7 +53,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -67,8 +67,10 @@ from workflows.errors import (
 )
 from workflows.models import Reason, Snipe, SnipeStatus
 from workflows.observability import logger, metrics
-from workflows.scheduling import EbayBadResponse, Identity, execution_arn_for
 from workflows.services import Services
+
+if TYPE_CHECKING:
+    from workflows.scheduling import Identity
 
 STATE_TTL = timedelta(minutes=10)
 EXPIRY_WARNING_WINDOW = timedelta(days=14)
@@ -266,6 +268,12 @@ def complete_link(
             "unexpected answer from eBay's token endpoint",
             extra={"error": type(exc).__name__, "http_status": exc.http_status},
         )
+        # Imported here, not at module level: the daily expiry task imports
+        # this module for warn_expiring_links only, and workflows.scheduling
+        # (with groups and recheck) is not otherwise on its path. The API,
+        # which links accounts, has imported it already (api.auth).
+        from workflows.scheduling import EbayBadResponse
+
         raise EbayBadResponse("eBay returned an unexpected answer") from exc
     services.store.put_ebay_account(
         identity.user_id, tokens.refresh_token, tokens.refresh_expires_at
@@ -327,6 +335,9 @@ def _skip_unlinked(services: Services, snipe: Snipe) -> bool:
         return False
     executions = services.executions
     if executions is not None:
+        # Not at module level, see complete_link (unlinking is an API action).
+        from workflows.scheduling import execution_arn_for
+
         arn = skipped.execution_arn or execution_arn_for(
             executions.state_machine_arn, skipped.snipe_id
         )

@@ -213,7 +213,8 @@ def create_table(client: Any, name: str) -> None:
 
 
 def make_settings(table_name: str) -> Settings:
-    return Settings(
+    # The environment for anything not given (test_api_limits sets limits).
+    return Settings.from_env(
         table_name=table_name,
         state_machine_arn=STATE_MACHINE_ARN,
         ebay_api_base_url=EBAY_BASE,
