@@ -17,6 +17,11 @@ Where the time goes, per snipe (probes, no product change): how late the
 Wait woke the execution, the token step, the bid task's work before its sleep
 and the sleep's slack (negative = the work overran ``fire_at``), how late the
 sleep returned, and the send (arrival - the task's own ``sent_at``).
+
+All of that runs in this process (one core at most). ``FireRun.shards = K > 1``
+runs K engine processes instead, each a complete stack with a round-robin
+share of the snipes, against one out-of-process simulator: ``bench/shard.py``.
+The result has the same keys, plus ``config.shards`` and per-shard figures.
 """
 
 from __future__ import annotations
@@ -63,6 +68,11 @@ class FireRun:
     switch_interval_s: float | None = None
     ebay_keepalive: int | None = None
     seed: int = 6
+    # Engine processes (bench/shard.py). 1: everything in this process, as
+    # always. K > 1: K complete sandbox stacks (own moto, table, users), each in
+    # its own process with a round-robin share of the snipes, all bidding on
+    # ONE out-of-process eBay simulator (requires ``external_ebay``).
+    shards: int = 1
 
 
 # "stock": the sandbox exactly as local_stack() builds it (eBay simulator in
@@ -94,14 +104,54 @@ STANDARD_RUNS = (
         ebay_keepalive=POOL,
         create_budget_per_snipe_s=0.1,
     ),
+    # The same burst over 2 engine processes (bench/shard.py), each a complete
+    # stack with 500 snipes, one shared eBay simulator. The shards create in
+    # parallel: the budget counts 500 snipes, at 100 ms each measured with 2
+    # shards on 2 cores, + 60% because other work on the machine slows it
+    # (an overrun fails the run: the late creates are refused as too soon).
+    # Switch interval: Python's 5 ms. Each shard still needs ~0.8 core at the
+    # window's rate (~100 ms of CPU per snipe), close to saturation, and in dev
+    # runs on a shared 2-core machine 1 ms bought nothing (lost 232 vs 239,
+    # p99 6.2 vs 7.2 s) while the token step's p50 went from 33 to 161 ms and
+    # the bid task's work before its sleep from 45 to 83 ms: the DynamoDB lock
+    # convoy of docs/benchmarks.md.
+    FireRun(
+        "1000-in-60s-2-shards",
+        1000,
+        60.0,
+        250.0,
+        ebay_keepalive=POOL,
+        create_budget_per_snipe_s=0.16,
+        shards=2,
+    ),
 )
 SMOKE_RUNS = (
     FireRun("smoke-3", 3, 0.5, None, lead_s=2.0, settle_s=0.5, snipes_per_user=3),
+    # The shard path (bench/shard.py): 4 snipes over 2 engine processes.
+    FireRun(
+        "smoke-4-2-shards",
+        4,
+        0.5,
+        None,
+        lead_s=2.0,
+        settle_s=0.5,
+        snipes_per_user=2,
+        shards=2,
+    ),
 )
 
 
 def _ms(seconds: float) -> float:
     return seconds * 1000.0
+
+
+def auction_ends(
+    run: FireRun, rng: random.Random, *, started: float, budget_s: float
+) -> list[float]:
+    """Every auction's end (sorted): ``base + U(0, window)``, where ``base``
+    leaves ``budget_s`` for creating everything before the first wake-up."""
+    base_end = started + budget_s + run.lead_s + run.offset_s + 1.0
+    return sorted(base_end + rng.uniform(0.0, run.window_s) for _ in range(run.snipes))
 
 
 def _schedule(
@@ -113,8 +163,7 @@ def _schedule(
     ]
     budget = 3.0 + run.snipes * run.create_budget_per_snipe_s
     started = time.time()
-    base_end = started + budget + run.lead_s + run.offset_s + 1.0
-    ends = sorted(base_end + rng.uniform(0.0, run.window_s) for _ in range(run.snipes))
+    ends = auction_ends(run, rng, started=started, budget_s=budget)
     with Stopwatch() as auctions_sw:
         items = [bench.ebay.create_auction(end_at=end) for end in ends]
     specs = [
@@ -146,9 +195,20 @@ def _schedule(
     return snipes, schedule
 
 
-def _breakdown(
-    bench: BenchStack, snipes: list[Snipe], arrivals: dict[str, float]
-) -> dict[str, Any]:
+# The probes' share of the breakdown: raw per-snipe lists (ms), one per key.
+PROBE_KEYS = (
+    "wait_wake_late_ms",
+    "refresh_task_ms",
+    "bid_task_work_before_sleep_ms",
+    "sleep_slack_ms",
+    "sleep_overshoot_ms",
+)
+
+
+def probe_lists(bench: BenchStack, snipes: list[Snipe]) -> dict[str, list[float]]:
+    """The raw probe figures (ms) of these snipes, by ``PROBE_KEYS``: how late
+    the Wait woke the execution, the token step, the bid task's work before its
+    sleep, the sleep's slack and overshoot."""
     by_snipe = {s.snipe_id: s for s in snipes}
     wake_late: list[float] = []
     refresh: list[float] = []
@@ -175,23 +235,93 @@ def _breakdown(
         start = place_start.get(sleep.snipe_id)
         if start is not None:
             prework.append(_ms(sleep.entered - start))
-    store = bench.stack.services.store
+    lists = (wake_late, refresh, prework, slack, overshoot)
+    return dict(zip(PROBE_KEYS, lists, strict=True))
+
+
+def bid_records(snipes: list[Snipe]) -> dict[str, tuple[float, float]]:
+    """``snipe_id -> (sent_at epoch, the task's own fire error ms)`` of the
+    (final) snipes that have a bid record."""
+    return {
+        s.snipe_id: (s.bid.sent_at.timestamp(), s.bid.fire_error_ms)
+        for s in snipes
+        if s.bid is not None
+    }
+
+
+def breakdown_summary(
+    probes: dict[str, list[float]],
+    bids: dict[str, tuple[float, float]],
+    arrivals: dict[str, float],
+) -> dict[str, Any]:
+    """The breakdown: the probe lists summarized, plus, for every snipe whose
+    bid arrived, the task's own fire error and the send (arrival - sent_at)."""
     send: list[float] = []
     task_error: list[float] = []
     for snipe_id, arrival in arrivals.items():
-        record = store.get(snipe_id).bid
-        if record is None:
+        bid = bids.get(snipe_id)
+        if bid is None:
             continue
-        send.append(_ms(arrival - record.sent_at.timestamp()))
-        task_error.append(record.fire_error_ms)
+        sent_at, fire_error_ms = bid
+        send.append(_ms(arrival - sent_at))
+        task_error.append(fire_error_ms)
+    summary = {key: summarize(probes.get(key, [])).as_dict() for key in PROBE_KEYS}
+    summary["task_fire_error_ms"] = summarize(task_error).as_dict()
+    summary["send_to_arrival_ms"] = summarize(send).as_dict()
+    return summary
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The simulator's placeProxyBid arrivals matched to snipes."""
+
+    arrivals: dict[str, float]  # snipe_id -> first arrival (epoch)
+    errors_ms: list[float]  # first arrival - fire_at, per snipe that bid
+    lost: list[str]  # snipe ids without any request
+    requests_per_item: dict[str, int]
+
+    @property
+    def duplicates(self) -> int:
+        return sum(n - 1 for n in self.requests_per_item.values())
+
+
+def match_arrivals(
+    requests: list[dict[str, Any]], snipes: list[tuple[str, str, float]]
+) -> Matched:
+    """``snipes``: (snipe_id, item_id, fire_at epoch). A snipe's error is the
+    arrival of the first request for its item minus its ``fire_at``."""
+    first_arrival: dict[str, float] = {}
+    requests_per_item: dict[str, int] = {}
+    for req in requests:
+        item = str(req["item_id"])
+        requests_per_item[item] = requests_per_item.get(item, 0) + 1
+        first_arrival.setdefault(item, float(req["arrival"]))
+    arrivals: dict[str, float] = {}
+    errors_ms: list[float] = []
+    lost: list[str] = []
+    for snipe_id, item_id, fire_at in snipes:
+        arrival = first_arrival.get(item_id)
+        if arrival is None:
+            lost.append(snipe_id)
+            continue
+        arrivals[snipe_id] = arrival
+        errors_ms.append(_ms(arrival - fire_at))
+    return Matched(arrivals, errors_ms, lost, requests_per_item)
+
+
+def engine_cpu(run: FireRun, cpu_s: float, busy_s: float) -> dict[str, Any]:
+    """CPU of the engine (every thread: the executions, the task Lambdas, moto)
+    from the end of creation until every execution finished."""
     return {
-        "wait_wake_late_ms": summarize(wake_late).as_dict(),
-        "refresh_task_ms": summarize(refresh).as_dict(),
-        "bid_task_work_before_sleep_ms": summarize(prework).as_dict(),
-        "sleep_slack_ms": summarize(slack).as_dict(),
-        "sleep_overshoot_ms": summarize(overshoot).as_dict(),
-        "task_fire_error_ms": summarize(task_error).as_dict(),
-        "send_to_arrival_ms": summarize(send).as_dict(),
+        "cpu_seconds": round(cpu_s, 2),
+        "cpu_ms_per_snipe": round(cpu_s * 1000 / run.snipes, 1),
+        "wall_seconds_from_first_wake": round(busy_s, 1),
+        "cores_used": round(cpu_s / busy_s, 2) if busy_s > 0 else None,
+        # CPU per snipe x snipes per second of the window: what it would
+        # take to keep up while the ends arrive (one process gets <= 1 core).
+        "cores_needed_at_window_rate": (
+            round(cpu_s / run.window_s, 2) if run.window_s else None
+        ),
     }
 
 
@@ -217,6 +347,10 @@ def engine_tuning(run: FireRun) -> Iterator[None]:
 
 def run_fire(run: FireRun, out_dir: Path) -> dict[str, Any]:
     """One fire-precision run; writes ``fire-<name>.json`` and ``.png``."""
+    if run.shards > 1:
+        from bench.shard import run_sharded
+
+        return run_sharded(run, out_dir)
     rng = random.Random(run.seed)  # noqa: S311 - not security
     log_path = out_dir / f"fire-{run.name}.lambda.log"
     with (
@@ -239,75 +373,87 @@ def run_fire(run: FireRun, out_dir: Path) -> dict[str, Any]:
         # moto) from the end of creation until every execution finished.
         cpu_s = time.process_time() - cpu_start
         busy_s = time.time() - max(wall_start, first_wake)
-        requests = bench.ebay.bid_requests()
-        first_arrival: dict[str, float] = {}
-        requests_per_item: dict[str, int] = {}
-        for req in requests:
-            item = str(req["item_id"])
-            requests_per_item[item] = requests_per_item.get(item, 0) + 1
-            first_arrival.setdefault(item, float(req["arrival"]))
-        arrivals: dict[str, float] = {}
-        errors_ms: list[float] = []
-        lost: list[str] = []
-        for snipe in snipes:
-            arrival = first_arrival.get(snipe.item.item_id)
-            if arrival is None:
-                lost.append(snipe.snipe_id)
-                continue
-            arrivals[snipe.snipe_id] = arrival
-            errors_ms.append(_ms(arrival - snipe.plan.fire_at.timestamp()))
-        breakdown = _breakdown(bench, snipes, arrivals)
+        matched = match_arrivals(
+            bench.ebay.bid_requests(),
+            [(s.snipe_id, s.item.item_id, s.plan.fire_at.timestamp()) for s in snipes],
+        )
         final_snipes = [bench.stack.services.store.get(s.snipe_id) for s in snipes]
-        final = [s.status for s in final_snipes]
-        reasons = _count(str(s.reason.value) for s in final_snipes if s.reason)
-        task_errors = _count(
+        breakdown = breakdown_summary(
+            probe_lists(bench, snipes), bid_records(final_snipes), matched.arrivals
+        )
+        task_errors = count(
             f"{inv.function}:{inv.error}"
             for inv in bench.probe.invocations
             if inv.error is not None
         )
+    return write_fire_result(
+        run,
+        out_dir,
+        schedule=schedule,
+        matched=matched,
+        execution_statuses=count(statuses.values()),
+        snipe_statuses=count(str(s.status.value) for s in final_snipes),
+        reasons=count(str(s.reason.value) for s in final_snipes if s.reason),
+        task_errors=task_errors,
+        cpu=engine_cpu(run, cpu_s, busy_s),
+        breakdown=breakdown,
+    )
+
+
+def write_fire_result(
+    run: FireRun,
+    out_dir: Path,
+    *,
+    schedule: dict[str, Any],
+    matched: Matched,
+    execution_statuses: dict[str, int],
+    snipe_statuses: dict[str, int],
+    reasons: dict[str, int],
+    task_errors: dict[str, int],
+    cpu: dict[str, Any],
+    breakdown: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The run's result: ``fire-<name>.json`` (returned) and the histogram."""
+    errors_ms = matched.errors_ms
+    lost = matched.lost
     summary = summarize(errors_ms)
     late = [e for e in errors_ms if e > LATE_MS]
+    config: dict[str, Any] = {
+        "snipes": run.snipes,
+        "window_s": run.window_s,
+        "lead_s": run.lead_s,
+        "offset_s": run.offset_s,
+        "settle_s": run.settle_s,
+        "snipes_per_user": run.snipes_per_user,
+        "external_ebay": run.external_ebay,
+        "switch_interval_s": run.switch_interval_s or sys.getswitchinterval(),
+        "ebay_keepalive": run.ebay_keepalive,
+    }
+    if run.shards > 1:
+        config["shards"] = run.shards
     result: dict[str, Any] = {
         "run": run.name,
-        "config": {
-            "snipes": run.snipes,
-            "window_s": run.window_s,
-            "lead_s": run.lead_s,
-            "offset_s": run.offset_s,
-            "settle_s": run.settle_s,
-            "snipes_per_user": run.snipes_per_user,
-            "external_ebay": run.external_ebay,
-            "switch_interval_s": run.switch_interval_s or sys.getswitchinterval(),
-            "ebay_keepalive": run.ebay_keepalive,
-        },
+        "config": config,
         "schedule": schedule,
         "fire_error_ms": summary.as_dict(),
         "lost": len(lost),
         "late_over_250ms": len(late),
         "early": len([e for e in errors_ms if e < 0]),
-        "duplicate_bid_requests": sum(n - 1 for n in requests_per_item.values()),
+        "duplicate_bid_requests": matched.duplicates,
         "target_p99_ms": run.target_p99_ms,
         "target_met": (
             None
             if run.target_p99_ms is None
             else bool(summary.p99 <= run.target_p99_ms and not lost)
         ),
-        "execution_statuses": _count(statuses.values()),
-        "snipe_statuses": _count(str(s.value) for s in final),
+        "execution_statuses": execution_statuses,
+        "snipe_statuses": snipe_statuses,
         "reasons": reasons,
         "task_errors": task_errors,
-        "engine_cpu": {
-            "cpu_seconds": round(cpu_s, 2),
-            "cpu_ms_per_snipe": round(cpu_s * 1000 / run.snipes, 1),
-            "wall_seconds_from_first_wake": round(busy_s, 1),
-            "cores_used": round(cpu_s / busy_s, 2) if busy_s > 0 else None,
-            # CPU per snipe x snipes per second of the window: what it would
-            # take to keep up while the ends arrive (one process gets <= 1 core).
-            "cores_needed_at_window_rate": (
-                round(cpu_s / run.window_s, 2) if run.window_s else None
-            ),
-        },
+        "engine_cpu": cpu,
         "breakdown": breakdown,
+        **(extra or {}),
         "machine": machine(),
     }
     markers = [
@@ -319,12 +465,13 @@ def run_fire(run: FireRun, out_dir: Path) -> dict[str, Any]:
             Marker(run.target_p99_ms, f"TARGET P99 {run.target_p99_ms:g} MS", RED)
         )
     if errors_ms:
+        shards = f" SHARDS={run.shards}" if run.shards > 1 else ""
         histogram_png(
             errors_ms,
             out_dir / f"fire-{run.name}.png",
             title=f"FIRE ERROR: {run.name}",
             subtitle=(
-                f"N={run.snipes} WINDOW={run.window_s:g}S LEAD={run.lead_s:g}S "
+                f"N={run.snipes} WINDOW={run.window_s:g}S LEAD={run.lead_s:g}S{shards} "
                 f"P50={summary.p50:.1f} P95={summary.p95:.1f} P99={summary.p99:.1f} "
                 f"MAX={summary.max:.1f} MS LOST={len(lost)} LATE={len(late)}"
             ),
@@ -334,7 +481,7 @@ def run_fire(run: FireRun, out_dir: Path) -> dict[str, Any]:
     return result
 
 
-def _count(values: Any) -> dict[str, int]:
+def count(values: Any) -> dict[str, int]:
     counts: dict[str, int] = {}
     for value in values:
         counts[str(value)] = counts.get(str(value), 0) + 1

@@ -5,7 +5,9 @@
   the stack's own (in this process) or one in a **separate process**
   (``python -m sandbox.ebay_sim``), which then gets the eBay URLs through
   ``StackConfig.extra_env``. Out of process, the simulator's arrival stamps do
-  not wait for this process' GIL, as eBay would not.
+  not wait for this process' GIL, as eBay would not. A stack can also attach
+  to a simulator that is already running (``ebay_url``): several engine
+  processes then bid against one simulator (``bench.shard``).
 * :class:`HandlerProbe` wraps every task Lambda (``sandbox.engine.HANDLERS``)
   to time invocations and to know, per thread, which snipe is being worked on;
   it also wraps the bid task's precise sleep to see its slack and overshoot.
@@ -121,36 +123,14 @@ class InProcessEbay:
         pass
 
 
-class ExternalEbay:
-    """``python -m sandbox.ebay_sim`` in a child process, driven over ``/sim``."""
+class RemoteEbay:
+    """A simulator in another process, driven over ``/sim`` at ``url``.
 
-    def __init__(self) -> None:
-        self._process = subprocess.Popen(  # noqa: S603 - our own module
-            [
-                sys.executable,
-                "-m",
-                "sandbox.ebay_sim",
-                "--port",
-                "0",
-                "--client-id",
-                EBAY_CLIENT_ID,
-                "--client-secret",
-                EBAY_CLIENT_SECRET,
-                "--ru-name",
-                EBAY_RU_NAME,
-            ],
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        )
-        assert self._process.stdout is not None
-        line = self._process.stdout.readline().strip()
-        if "http://" not in line:
-            self.close()
-            raise RuntimeError(f"eBay simulator did not start: {line!r}")
-        self.url = line[line.index("http://") :]
+    Attaching does not own the process: :meth:`close` closes the client only.
+    Several engine processes (``bench.shard``) attach to one simulator."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
         self._http = httpx.Client(base_url=self.url, timeout=30.0)
 
     def _post(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,6 +173,45 @@ class ExternalEbay:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._http.close()
+
+
+class ExternalEbay(RemoteEbay):
+    """``python -m sandbox.ebay_sim`` in a child process (owned: :meth:`close`
+    stops it), driven over ``/sim``."""
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen(  # noqa: S603 - our own module
+            [
+                sys.executable,
+                "-m",
+                "sandbox.ebay_sim",
+                "--port",
+                "0",
+                "--client-id",
+                EBAY_CLIENT_ID,
+                "--client-secret",
+                EBAY_CLIENT_SECRET,
+                "--ru-name",
+                EBAY_RU_NAME,
+            ],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline().strip()
+        if "http://" not in line:
+            self._stop()
+            raise RuntimeError(f"eBay simulator did not start: {line!r}")
+        super().__init__(line[line.index("http://") :])
+
+    def close(self) -> None:
+        super().close()
+        self._stop()
+
+    def _stop(self) -> None:
         if self._process.poll() is None:
             self._process.terminate()
             try:
@@ -341,14 +360,19 @@ def bench_stack(
     external_ebay: bool,
     extra_env: Mapping[str, str] | None = None,
     log_path: Path | None = None,
+    ebay_url: str | None = None,
 ) -> Iterator[BenchStack]:
     """The local stack with the probe installed; the eBay simulator in or out
-    of this process."""
+    of this process. With ``ebay_url``, the stack attaches to that (running,
+    out-of-process) simulator instead of starting one; it does not stop it."""
     with contextlib.ExitStack() as exits:
         env: dict[str, str] = dict(extra_env or {})
-        external: ExternalEbay | None = None
-        if external_ebay:
+        external: RemoteEbay | None = None
+        if ebay_url is not None:
+            external = RemoteEbay(ebay_url)
+        elif external_ebay:
             external = ExternalEbay()
+        if external is not None:
             exits.callback(external.close)
             env.update(
                 {"EBAY_API_BASE_URL": external.url, "EBAY_AUTH_BASE_URL": external.url}

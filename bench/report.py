@@ -36,6 +36,11 @@ def _fire_rows(out: Path) -> list[tuple[str, str, str, str]]:
             f"eBay sim {'own process' if cfg['external_ebay'] else 'in process'},"
             f" switch {cfg['switch_interval_s'] * 1000:g} ms,"
             f" pool {cfg.get('ebay_keepalive') or 'product'}"
+            + (
+                f", {cfg['shards']} engine processes"
+                if cfg.get("shards", 1) > 1
+                else ""
+            )
         )
         rows.append(
             (
@@ -144,7 +149,7 @@ def _coldstart_rows(out: Path) -> list[tuple[str, str, str, str]]:
         if module in source:
             plain = source[module]
             extra = (
-                f"; without .pyc (today's artifact) {plain['median_ms']:.0f} ms"
+                f"; without .pyc (compiled at import) {plain['median_ms']:.0f} ms"
                 f" = {plain['ratio_to_boto3']:.2f}x boto3 compiled alike,"
                 f" {plain['median_ms'] - row['median_ms']:.0f} ms more"
             )

@@ -21,10 +21,15 @@ def _fire(out: Path, smoke: bool, only: Sequence[str]) -> None:
     from bench.fire import SMOKE_RUNS, STANDARD_RUNS, run_fire
 
     runs = SMOKE_RUNS if smoke else STANDARD_RUNS
+    unknown = sorted(set(only) - {run.name for run in runs})
+    if unknown:
+        known = ", ".join(run.name for run in runs)
+        raise ValueError(f"unknown fire run(s) {', '.join(unknown)}; known: {known}")
     for run in runs:
         if only and run.name not in only:
             continue
-        _say(f"fire {run.name}: {run.snipes} snipes over {run.window_s:g} s")
+        shards = f" on {run.shards} engine processes" if run.shards > 1 else ""
+        _say(f"fire {run.name}: {run.snipes} snipes over {run.window_s:g} s{shards}")
         result = run_fire(run, out)
         err = result["fire_error_ms"]
         _say(

@@ -35,6 +35,22 @@ def test_every_suite_runs_at_smoke_size(tmp_path: Path) -> None:
     assert fire["fire_error_ms"]["count"] + fire["lost"] == 3
     assert (out / "fire-smoke-3.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
+    # The shard path (bench/shard.py): 4 snipes over 2 engine processes.
+    sharded = json.loads((out / "fire-smoke-4-2-shards.json").read_text())
+    assert sharded["config"]["shards"] == 2
+    assert set(fire) <= set(sharded)
+    assert {"per_shard"} <= set(sharded) and "per_shard" in sharded["engine_cpu"]
+    per_shard = sharded["per_shard"]
+    assert [shard["snipes"] for shard in per_shard] == [2, 2]
+    assert sharded["fire_error_ms"]["count"] + sharded["lost"] == 4
+    assert sum(s["lost"] for s in per_shard) == sharded["lost"]
+    assert sum(sharded["snipe_statuses"].values()) == 4
+    assert sum(sharded["execution_statuses"].values()) == 4
+    assert sharded["schedule"]["users"] == 2
+    assert len(sharded["engine_cpu"]["per_shard"]) == 2
+    for index in range(2):
+        assert (out / f"fire-smoke-4-2-shards.shard{index}.lambda.log").exists()
+
     cost = json.loads((out / "cost.json").read_text())
     assert set(cost["outcomes"]) == {"WON", "LOST", "CANCELLED", "SKIPPED"}
     for row in cost["outcomes"].values():
