@@ -113,6 +113,9 @@ def _variant(
         for source_file in target.rglob("*.py"):
             if source_file.with_suffix(".pyc").exists():
                 source_file.unlink()
+        # The legacy .pyc beside each module replaces the shipped __pycache__.
+        for cache in sorted(target.rglob("__pycache__"), reverse=True):
+            shutil.rmtree(cache)
     return target
 
 

@@ -46,7 +46,8 @@ def _fire_rows(out: Path) -> list[tuple[str, str, str, str]]:
             (
                 f"Fire error, {data['run']} ({knobs}; lead {cfg['lead_s']:g} s)",
                 f"p50 {err['p50']:.1f} / p95 {err['p95']:.1f} / p99 {err['p99']:.1f}"
-                f" / max {err['max']:.1f} ms; lost {data['lost']}, late"
+                f" / max {err['max']:.1f} ms; lost {data['lost']}, after the end"
+                f" {data.get('arrived_after_end', 0)}, late"
                 f" >250 ms {data['late_over_250ms']}; all created"
                 f" {data['schedule']['margin_before_first_wake_s']:.1f} s before"
                 " the first wake-up" + _engine_cpu(data),

@@ -454,6 +454,7 @@ def run_sharded(run: FireRun, out_dir: Path) -> dict[str, Any]:
     matched = match_arrivals(
         requests,
         [(str(s["snipe_id"]), str(s["item_id"]), float(s["fire_at"])) for s in snipes],
+        {str(s["snipe_id"]): float(s["end_at"]) for s in snipes},
     )
     probes: dict[str, list[float]] = {}
     for shard in shards:
