@@ -43,6 +43,7 @@ from bench.harness import BenchStack, SnipeSpec, bench_stack, create_snipes, wai
 from bench.png import GREEN, ORANGE, RED, Marker, histogram_png
 from workflows import ebay
 from workflows.models import Snipe
+from workflows.scheduling import Identity
 
 LATE_MS = 250.0
 
@@ -167,18 +168,20 @@ def auction_ends(
     return sorted(base_end + rng.uniform(0.0, run.window_s) for _ in range(run.snipes))
 
 
-def _schedule(
-    bench: BenchStack, run: FireRun, rng: random.Random
-) -> tuple[list[Snipe], dict[str, Any]]:
-    users = [
-        bench.link(f"bench-{run.name}-u{i}")
-        for i in range(math.ceil(run.snipes / run.snipes_per_user))
+def link_users(
+    bench: BenchStack, run: FireRun, snipes: int, prefix: str
+) -> list[Identity]:
+    """One linked user per ``snipes_per_user`` snipes."""
+    return [
+        bench.link(f"{prefix}u{i}")
+        for i in range(math.ceil(snipes / run.snipes_per_user))
     ]
-    budget = 3.0 + run.snipes * run.create_budget_per_snipe_s
-    started = time.time()
-    ends = auction_ends(run, rng, started=started, budget_s=budget)
-    with Stopwatch() as auctions_sw:
-        items = [bench.ebay.create_auction(end_at=end) for end in ends]
+
+
+def create_round_robin(
+    bench: BenchStack, run: FireRun, users: list[Identity], item_ids: list[str]
+) -> tuple[list[Snipe], float]:
+    """A snipe on each item, users taken round robin; (snipes, seconds)."""
     specs = [
         SnipeSpec(
             # Round robin: a user's snipes are spread over the window, so the
@@ -187,17 +190,53 @@ def _schedule(
             item_id=item,
             offset_s=run.offset_s,
         )
-        for i, item in enumerate(items)
+        for i, item in enumerate(item_ids)
     ]
     with Stopwatch() as create_sw:
         snipes = create_snipes(bench, specs, workers=run.create_workers)
+    return snipes, create_sw.seconds
+
+
+def wait_timeout_s(snipes: int) -> float:
+    """How long a run waits for its executions once the last auction settled."""
+    return 120.0 + snipes * 0.2
+
+
+def run_to_completion(
+    bench: BenchStack, run: FireRun, snipes: list[Snipe]
+) -> tuple[dict[str, str], float, float]:
+    """Sleep until the last auction settled, then wait for every execution.
+
+    Returns (execution statuses, CPU seconds of this process, every thread:
+    executions, task Lambdas, moto, from now on; wall seconds from the later of
+    now and the first wake-up)."""
+    last_end = max(s.plan.end_at.timestamp() for s in snipes)
+    first_wake = min(s.plan.wake_at.timestamp() for s in snipes)
+    cpu_start = time.process_time()
+    wall_start = time.time()
+    time.sleep(max(0.0, last_end + run.settle_s - time.time()))
+    statuses = wait_all(bench, snipes, timeout=wait_timeout_s(len(snipes)))
+    cpu_s = time.process_time() - cpu_start
+    return statuses, cpu_s, time.time() - max(wall_start, first_wake)
+
+
+def _schedule(
+    bench: BenchStack, run: FireRun, rng: random.Random
+) -> tuple[list[Snipe], dict[str, Any]]:
+    users = link_users(bench, run, run.snipes, f"bench-{run.name}-")
+    budget = 3.0 + run.snipes * run.create_budget_per_snipe_s
+    started = time.time()
+    ends = auction_ends(run, rng, started=started, budget_s=budget)
+    with Stopwatch() as auctions_sw:
+        items = [bench.ebay.create_auction(end_at=end) for end in ends]
+    snipes, create_s = create_round_robin(bench, run, users, items)
     created_at = time.time()
     first_wake = min(s.plan.wake_at.timestamp() for s in snipes)
     schedule = {
         "users": len(users),
         "auctions_seconds": round(auctions_sw.seconds, 3),
-        "create_seconds": round(create_sw.seconds, 3),
-        "create_per_snipe_ms": round(_ms(create_sw.seconds) / run.snipes, 2),
+        "create_seconds": round(create_s, 3),
+        "create_per_snipe_ms": round(_ms(create_s) / run.snipes, 2),
         "create_workers": run.create_workers,
         "margin_before_first_wake_s": round(first_wake - created_at, 3),
         "all_created_before_first_wake": created_at < first_wake,
@@ -387,16 +426,7 @@ def run_fire(run: FireRun, out_dir: Path) -> dict[str, Any]:
         ) as bench,
     ):
         snipes, schedule = _schedule(bench, run, rng)
-        last_end = max(s.plan.end_at.timestamp() for s in snipes)
-        first_wake = min(s.plan.wake_at.timestamp() for s in snipes)
-        cpu_start = time.process_time()
-        wall_start = time.time()
-        time.sleep(max(0.0, last_end + run.settle_s - time.time()))
-        statuses = wait_all(bench, snipes, timeout=120.0 + run.snipes * 0.2)
-        # CPU of this process (every thread: the executions, the task Lambdas,
-        # moto) from the end of creation until every execution finished.
-        cpu_s = time.process_time() - cpu_start
-        busy_s = time.time() - max(wall_start, first_wake)
+        statuses, cpu_s, busy_s = run_to_completion(bench, run, snipes)
         matched = match_arrivals(
             bench.ebay.bid_requests(),
             [(s.snipe_id, s.item.item_id, s.plan.fire_at.timestamp()) for s in snipes],

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import random
 import subprocess
@@ -51,13 +50,17 @@ from bench.fire import (
     bid_records,
     breakdown_summary,
     count,
+    create_round_robin,
     engine_cpu,
     engine_tuning,
+    link_users,
     match_arrivals,
     probe_lists,
+    run_to_completion,
+    wait_timeout_s,
     write_fire_result,
 )
-from bench.harness import ExternalEbay, SnipeSpec, bench_stack, create_snipes, wait_all
+from bench.harness import ExternalEbay, bench_stack
 
 # After every shard's last end + settle and its own wait for the executions:
 # how long the parent still waits for a shard (tear-down, writing its JSON).
@@ -70,11 +73,6 @@ TAIL_CHARS = 4000
 
 def _ms(seconds: float) -> float:
     return seconds * 1000.0
-
-
-def wait_timeout_s(snipes: int) -> float:
-    """A shard's own wait for its executions (as a one-process run's)."""
-    return 120.0 + snipes * 0.2
 
 
 # --------------------------------------------------------------------------- #
@@ -97,10 +95,7 @@ def run_shard(plan: dict[str, Any]) -> dict[str, Any]:
     ):
         stack_at = time.time()
         with Stopwatch() as link_sw:
-            users = [
-                bench.link(f"{prefix}u{i}")
-                for i in range(math.ceil(expected / run.snipes_per_user))
-            ]
+            users = link_users(bench, run, expected, prefix)
         ready_at = time.time()
         _announce(Path(plan["ready_path"]), ready_at)
         # The parent now creates the auctions and sends this shard its share.
@@ -108,24 +103,14 @@ def run_shard(plan: dict[str, Any]) -> dict[str, Any]:
         if len(items) != expected:
             raise RuntimeError(f"expected {expected} items, got {len(items)}")
         items_at = time.time()
-        specs = [
-            SnipeSpec(
-                identity=users[i % len(users)],
-                item_id=str(item["item_id"]),
-                offset_s=run.offset_s,
-            )
-            for i, item in enumerate(items)
-        ]
-        with Stopwatch() as create_sw:
-            snipes = create_snipes(bench, specs, workers=run.create_workers)
+        snipes, create_s = create_round_robin(
+            bench, run, users, [str(item["item_id"]) for item in items]
+        )
         created_at = time.time()
         first_wake = min(s.plan.wake_at.timestamp() for s in snipes)
         last_end = max(s.plan.end_at.timestamp() for s in snipes)
-        cpu_start = time.process_time()
         wall_start = time.time()
-        time.sleep(max(0.0, last_end + run.settle_s - time.time()))
-        statuses = wait_all(bench, snipes, timeout=wait_timeout_s(len(snipes)))
-        cpu_s = time.process_time() - cpu_start
+        statuses, cpu_s, _ = run_to_completion(bench, run, snipes)
         finished_at = time.time()
         final = [bench.stack.services.store.get(s.snipe_id) for s in snipes]
         bids = bid_records(final)
@@ -168,8 +153,8 @@ def run_shard(plan: dict[str, Any]) -> dict[str, Any]:
             "ready_at": ready_at,
             "items_at": items_at,
             "link_seconds": round(link_sw.seconds, 3),
-            "create_seconds": round(create_sw.seconds, 3),
-            "create_per_snipe_ms": round(_ms(create_sw.seconds) / len(snipes), 2),
+            "create_seconds": round(create_s, 3),
+            "create_per_snipe_ms": round(_ms(create_s) / len(snipes), 2),
             "created_at": created_at,
             "first_wake": first_wake,
             "margin_before_first_wake_s": round(first_wake - created_at, 3),
