@@ -232,10 +232,14 @@ class SnipeStore:
         cursor: str | None = None,
     ) -> tuple[list[Snipe], str | None]:
         """The user's snipes, newest first, one page at a time."""
-        if status is None:
-            index, partition = "GSI1", f"USER#{user_id}"
-        else:
-            index, partition = "GSI2", _status_partition(user_id, status)
+        index, partition = _user_index(user_id, status)
+        items, next_cursor = self._newest_first(index, partition, limit, cursor)
+        return [_snipe_from_item(item) for item in items], next_cursor
+
+    def _newest_first(
+        self, index: str, partition: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of an index partition, newest first, and the next cursor."""
         kwargs: dict[str, Any] = {
             "IndexName": index,
             "KeyConditionExpression": f"{index}PK = :p",
@@ -246,9 +250,9 @@ class SnipeStore:
         if cursor:
             kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, index, partition)
         response = self._call(self._client.query, **kwargs)
-        snipes = [_snipe_from_item(item) for item in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
-        return snipes, _encode_cursor(last) if last else None
+        items: list[dict[str, Any]] = list(response.get("Items", []))
+        return items, _encode_cursor(last) if last else None
 
     def count_active_for_user(self, user_id: str) -> int:
         """How many of the user's snipes are SCHEDULED, BIDDING or BID_PLACED.
@@ -726,10 +730,7 @@ class SnipeStore:
         is exhausted (``next_cursor`` null), at most ``max_queries`` queries; a
         page cut short by that bound still carries a ``next_cursor``.
         """
-        if status is None:
-            index, partition = "GSI1", f"USER#{user_id}"
-        else:
-            index, partition = "GSI2", _status_partition(user_id, status)
+        index, partition = _user_index(user_id, status)
         names = {"#plan": "plan", "#end": "end_at"}
         values: dict[str, Any] = {":p": {"S": partition}}
         filters = []
@@ -890,20 +891,10 @@ class SnipeStore:
         self, user_id: str, *, limit: int = 20, cursor: str | None = None
     ) -> tuple[list[Group], str | None]:
         """The user's groups, newest first (GSI1 partition ``GROUPS#<uid>``)."""
-        partition = _groups_partition(user_id)
-        kwargs: dict[str, Any] = {
-            "IndexName": "GSI1",
-            "KeyConditionExpression": "GSI1PK = :p",
-            "ExpressionAttributeValues": {":p": {"S": partition}},
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = _decode_cursor(cursor, "GSI1", partition)
-        response = self._call(self._client.query, **kwargs)
-        groups = [_group_from_item(item) for item in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return groups, _encode_cursor(last) if last else None
+        items, next_cursor = self._newest_first(
+            "GSI1", _groups_partition(user_id), limit, cursor
+        )
+        return [_group_from_item(item) for item in items], next_cursor
 
     def update_group(
         self,
@@ -1298,6 +1289,13 @@ def _link_status(item: Mapping[str, Any], user_id: str | None) -> EbayLinkStatus
     elif "user_id" not in values:  # from the key: PK=USER#<uid>
         values["user_id"] = str(data["PK"]).removeprefix("USER#")
     return EbayLinkStatus.model_validate(values)
+
+
+def _user_index(user_id: str, status: SnipeStatus | None) -> tuple[str, str]:
+    """The index and partition of a user's snipes: all (GSI1) or one status (GSI2)."""
+    if status is None:
+        return "GSI1", f"USER#{user_id}"
+    return "GSI2", _status_partition(user_id, status)
 
 
 def _encode_cursor(key: Mapping[str, Any]) -> str:
