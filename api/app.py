@@ -24,7 +24,7 @@ from aws_lambda_powertools.event_handler.api_gateway import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
-from api import ebay, groups, openapi, preferences, snipes, stats
+from api import ebay, groups, openapi, params, preferences, snipes, stats
 from api.cors import ConfiguredOriginsCORS
 from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
@@ -113,7 +113,7 @@ def openapi_document() -> str:
         title=API_TITLE,
         version=API_VERSION,
         description=API_DESCRIPTION,
-        security_scheme=snipes.SECURITY_SCHEME,
+        security_scheme=params.SECURITY_SCHEME,
     )
 
 

@@ -12,25 +12,19 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from api.auth import current_identity
 from api.errors import error_responses
 from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
-from api.snipes import SECURITY
+from api.params import SECURITY, AppServices, CallerIdentity
 from workflows import linking
 from workflows.linking import EbayCallbackRequest, LinkStatus
-from workflows.scheduling import Identity
-from workflows.services import Services, get_services
 from workflows.timing import to_z
 
 TAGS = ["eBay account"]
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 
-CallerIdentity = Annotated[Identity, Depends(current_identity)]
-AppServices = Annotated[Services, Depends(get_services)]
 
 _CALLBACK_400 = (
     "INVALID_STATE (malformed, tampered with or issued to another user),"

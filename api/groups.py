@@ -11,24 +11,18 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from api.auth import current_identity
 from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
-from api.snipes import SECURITY
+from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
-from workflows.scheduling import Identity
-from workflows.services import Services, get_services
 
 TAGS = ["groups"]
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 
-CallerIdentity = Annotated[Identity, Depends(current_identity)]
-AppServices = Annotated[Services, Depends(get_services)]
 GroupIdPath = Annotated[
     str,
     Path(description="The group's id", examples=["grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"]),
@@ -103,10 +97,7 @@ def list_groups(
     limit: Annotated[
         int, Query(ge=1, le=groups.MAX_PAGE_SIZE, description="Page size")
     ] = groups.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=2048, description="next_cursor of the previous page"),
-    ] = None,
+    cursor: PageCursor = None,
 ) -> GroupListView:
     page = groups.list_groups(services, identity.user_id, limit=limit, cursor=cursor)
     return GroupListView(

@@ -7,27 +7,20 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict
 
 from api import examples
-from api.auth import current_identity
 from api.errors import error_responses
-from api.snipes import SECURITY
+from api.params import SECURITY, AppServices, CallerIdentity
 from workflows import preferences
 from workflows.models import EmailOn, NotificationPreferences
 from workflows.preferences import PreferencesRequest
-from workflows.scheduling import Identity
-from workflows.services import Services, get_services
 
 TAGS = ["preferences"]
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
-
-CallerIdentity = Annotated[Identity, Depends(current_identity)]
-AppServices = Annotated[Services, Depends(get_services)]
 
 
 class PreferencesView(BaseModel):

@@ -12,7 +12,6 @@ from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import (
     Body,
     Header,
@@ -22,22 +21,17 @@ from aws_lambda_powertools.event_handler.openapi.params import (
 from pydantic import AwareDatetime
 
 from api import examples
-from api.auth import current_identity
 from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
+from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
 from workflows import idempotency, scheduling
 from workflows.models import Snipe, SnipeStatus
-from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest, Identity
-from workflows.services import Services, get_services
+from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
 
-SECURITY_SCHEME = "CognitoIdToken"
-SECURITY: list[dict[str, list[str]]] = [{SECURITY_SCHEME: []}]
 TAGS = ["snipes"]
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 
-CallerIdentity = Annotated[Identity, Depends(current_identity)]
-AppServices = Annotated[Services, Depends(get_services)]
 SnipeId = Annotated[
     str,
     Path(description="The snipe's id", examples=["snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"]),
@@ -183,10 +177,7 @@ def list_snipes(
     limit: Annotated[
         int, Query(ge=1, le=scheduling.MAX_PAGE_SIZE, description="Page size")
     ] = scheduling.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=2048, description="next_cursor of the previous page"),
-    ] = None,
+    cursor: PageCursor = None,
     ends_after: Annotated[
         AwareDatetime | None,
         Query(

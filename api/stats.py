@@ -4,25 +4,17 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.depends import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import examples
-from api.auth import current_identity
 from api.errors import error_responses
-from api.snipes import SECURITY
+from api.params import SECURITY, AppServices, CallerIdentity
 from workflows import stats
 from workflows.money import MoneyView
-from workflows.scheduling import Identity
-from workflows.services import Services, get_services
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
-
-CallerIdentity = Annotated[Identity, Depends(current_identity)]
-AppServices = Annotated[Services, Depends(get_services)]
 
 
 class _View(BaseModel):
