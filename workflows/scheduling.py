@@ -655,14 +655,18 @@ def _delete_quietly(services: Services, snipe_id: str) -> None:
 
 
 def _not_cancellable(snipe_id: str, current: str | None) -> ApiError:
+    return _too_late(snipe_id, current, "it can no longer be cancelled")
+
+
+def _too_late(snipe_id: str, current: str | None, consequence: str) -> ApiError:
+    """The error for a snipe that is gone (404), bidding or finished (409)."""
     if current is None:
         return SnipeNotFound(f"no snipe {snipe_id}")
     status = SnipeStatus(current)
     details: dict[str, Any] = {"status": status.value}
     if status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
         return SnipeAlreadyBidding(
-            "the bid is already being placed; it can no longer be cancelled",
-            details=details,
+            f"the bid is already being placed; {consequence}", details=details
         )
     return SnipeAlreadyFinished(
         f"the snipe has already finished ({status.value})", details=details
@@ -675,18 +679,7 @@ def _require_editable(snipe: Snipe) -> None:
 
 
 def _not_editable(snipe_id: str, current: str | None) -> ApiError:
-    if current is None:
-        return SnipeNotFound(f"no snipe {snipe_id}")
-    status = SnipeStatus(current)
-    details: dict[str, Any] = {"status": status.value}
-    if status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
-        return SnipeAlreadyBidding(
-            "the bid is already being placed; the snipe can no longer be changed",
-            details=details,
-        )
-    return SnipeAlreadyFinished(
-        f"the snipe has already finished ({status.value})", details=details
-    )
+    return _too_late(snipe_id, current, "the snipe can no longer be changed")
 
 
 def _check_new_max_bid(services: Services, snipe: Snipe, max_bid: Money) -> None:
