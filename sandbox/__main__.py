@@ -8,7 +8,10 @@ python -m sandbox token USER   print a bearer token for USER (their ``sub``)
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from sandbox import POWERTOOLS_ENV
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--email", help="email claim (default: <user>@example.com)")
     token.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     args = parser.parse_args(argv)
+    # Before Powertools is imported: it reads these once (as on AWS, where the
+    # function's environment exists before its code loads).
+    for key, value in POWERTOOLS_ENV.items():
+        os.environ.setdefault(key, value)
 
     if args.command == "dev":
         from sandbox import dev

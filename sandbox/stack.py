@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from sandbox import aws
+from sandbox import POWERTOOLS_ENV, aws
 from sandbox.ebay_sim import EbaySimulator, start_ebay_simulator
 from sandbox.httpserver import BackgroundServer
 from sandbox.postmark_sim import PostmarkSimulator, start_postmark_simulator
@@ -94,8 +94,7 @@ def _environment(
 ) -> dict[str, str]:
     return {
         **local.environment(),
-        "POWERTOOLS_SERVICE_NAME": "snipe",
-        "POWERTOOLS_METRICS_NAMESPACE": "SniperLocal",
+        **POWERTOOLS_ENV,
         "EBAY_API_BASE_URL": ebay_url,
         "EBAY_AUTH_BASE_URL": ebay_url,
         "EBAY_MARKETPLACE_ID": "EBAY_US",

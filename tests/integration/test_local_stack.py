@@ -44,12 +44,24 @@ def _listening() -> dict[int, set[str]]:
     return found
 
 
+_TEST_CONFIGURATION = {
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "TABLE_NAME",
+    "APP_SECRETS_ARN",
+    "TOKEN_KMS_KEY_ID",
+    "EMAIL_FROM",
+}
+
+
 @pytest.fixture(scope="module")
 def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     workdir = tmp_path_factory.mktemp("sandbox")
     state_file = workdir / "stack.json"
+    # As from a fresh shell: none of the configuration tests/conftest.py puts
+    # into this process (Powertools', the functions') leaks into `make dev`.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k not in _TEST_CONFIGURATION},
         "SANDBOX_STATE_FILE": str(state_file),
         "SANDBOX_KEY_FILE": str(workdir / "signing.key"),
         "SANDBOX_API_PORT": "0",
