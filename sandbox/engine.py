@@ -33,6 +33,11 @@ Six patches, installed together by :func:`install` and removed by
    ``timestamp``) is per thread; configuration (namespace, service, default
    dimensions) stays shared.
 
+   As on Lambda, a body that is not JSON is a 400
+   ``InvalidRequestContentException`` and every invocation answers
+   ``X-Amz-Executed-Version`` (``tests/integration/test_sfn_local_invoke.py``
+   checks the whole Invoke path over HTTP, as Step Functions Local calls it).
+
    Differences from AWS: timeouts are not enforced (the context's remaining time
    is still computed from the function's ``Timeout``); ``Event`` (async) invokes
    run synchronously; ``DryRun`` invokes run nothing.
@@ -100,6 +105,7 @@ from typing import Any, Final, NamedTuple
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import botocore_stubber
 from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
@@ -327,7 +333,14 @@ def _invoke(
             return _error_body("Runtime.ImportModuleError", exc)
         return _error_body("Runtime.HandlerNotFound", exc)
 
-    event = json.loads(body) if body else {}
+    try:
+        event = json.loads(body) if body else {}
+    except ValueError as exc:  # Lambda's 400, before anything runs
+        raise LambdaClientError(
+            "InvalidRequestContentException",
+            f"Could not parse request body into json: {exc}",
+        ) from exc
+    response_headers["x-amz-executed-version"] = fn.version
     context = LambdaContext(
         function_name=fn.function_name,
         function_arn=fn.function_arn,
