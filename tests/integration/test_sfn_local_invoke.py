@@ -102,11 +102,12 @@ def endpoint(
 
 
 def _client(service: str, url: str, **config: Any) -> Any:
-    return boto3.session.Session(
+    session: Any = boto3.session.Session(
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto
         region_name=REGION,
-    ).client(service, endpoint_url=url, config=Config(**config))
+    )
+    return session.client(service, endpoint_url=url, config=Config(**config))
 
 
 def _zip() -> bytes:
