@@ -17,6 +17,7 @@ include build.mk
 
 help:
 	@echo "make dev        run the whole stack locally (API on http://127.0.0.1:8000)"
+	@echo "make dev-sfn-local  make dev with Step Functions Local (Docker) as engine"
 	@echo "make demo       with make dev running: one winning and one losing snipe"
 	@echo "make token USER_ID=alice   print a bearer token for a user"
 	@echo "make check      lint, type-check, validate infrastructure, run every test (CI)"
@@ -86,6 +87,13 @@ security: venv
 
 build: sam-venv
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --build-in-source
+
+# Step Functions Local (Docker) runs the state machine instead of moto; the
+# rest of the stack is `make dev`'s. Needs a Docker daemon and Compose
+# (docs/local-stack.md, "Step Functions Local").
+.PHONY: dev-sfn-local
+dev-sfn-local: venv
+	$(BIN)/python -m sandbox dev-sfn-local
 
 # Benchmarks (docs/benchmarks.md): not tests, nothing is asserted. `bench`
 # runs every suite at full size (the artifact suite runs `make build`);

@@ -43,7 +43,7 @@ import threading
 import time
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,6 +256,8 @@ class LocalAws:
     endpoint_url: str | None = None  # None: in-process (mock_aws)
     app_secrets_arn: str = ""  # the AppSecrets secret
     token_kms_key_id: str = ""  # as the functions get it (the alias name)
+    # Step Functions elsewhere (Step Functions Local); None: moto's, endpoint_url
+    stepfunctions_url: str | None = None
     _session: Any = field(default=None, init=False, repr=False, compare=False)
     _clients: dict[str, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -271,8 +273,11 @@ class LocalAws:
             if client is None:
                 if self._session is None:
                     self._session = _session(self.region)
+                endpoint = self.endpoint_url
+                if service == "stepfunctions" and self.stepfunctions_url:
+                    endpoint = self.stepfunctions_url
                 client = self._clients[service] = self._session.client(
-                    service, endpoint_url=self.endpoint_url
+                    service, endpoint_url=endpoint
                 )
             return client
 
@@ -292,7 +297,8 @@ class LocalAws:
         """What our functions and the API need in their process environment.
 
         ``AWS_ENDPOINT_URL`` is ``""`` in-process (boto3 treats it as unset),
-        which also neutralises a value left over from a server-mode run.
+        which also neutralises a value left over from a server-mode run;
+        ``AWS_ENDPOINT_URL_SFN`` (boto3's Step Functions override) likewise.
         """
         return {
             "TABLE_NAME": self.table_name,
@@ -300,6 +306,7 @@ class LocalAws:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url or "",
+            "AWS_ENDPOINT_URL_SFN": self.stepfunctions_url or "",
             "APP_SECRETS_ARN": self.app_secrets_arn,
             "TOKEN_KMS_KEY_ID": self.token_kms_key_id,
             **FAKE_CREDENTIALS,
@@ -372,6 +379,8 @@ def provision(
     asl_path: Path | str | None = None,
     name_prefix: str = "",
     app_secrets: Mapping[str, str] | None = None,
+    stepfunctions_url: str | None = None,
+    adapt_definition: Callable[[str], str] | None = None,
 ) -> LocalAws:
     """Create the table, key, secret, functions and state machine of the template.
 
@@ -380,7 +389,9 @@ def provision(
     defaults to the state machine's ``DefinitionUri``.  ``name_prefix`` is
     prepended to every resource name (several stacks in one moto).
     ``app_secrets`` are JSON fields of the app secret, over the ones the
-    template's ``GenerateSecretString`` makes.
+    template's ``GenerateSecretString`` makes. ``stepfunctions_url`` creates the
+    state machine in another Step Functions (Step Functions Local), from the
+    rendered definition passed through ``adapt_definition``.
 
     Raises:
         TemplateError: the template or the ASL cannot be mapped.
@@ -392,6 +403,7 @@ def provision(
         state_machine_arn="",
         function_names={},
         endpoint_url=endpoint_url,
+        stepfunctions_url=stepfunctions_url,
     )
 
     # Table
@@ -489,6 +501,8 @@ def provision(
     definition = render_definition(
         Path(asl_path).read_text(encoding="utf-8"), substitutions
     )
+    if adapt_definition is not None:
+        definition = adapt_definition(definition)
     local.table_name = table_name
     local.state_machine_arn = local.stepfunctions.create_state_machine(
         name=f"{name_prefix}{machine_id}",

@@ -97,7 +97,7 @@ def run() -> int:
     )
     sfn = boto3.client(
         "stepfunctions",
-        endpoint_url=state["moto_url"],
+        endpoint_url=state.get("stepfunctions_url") or state["moto_url"],
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto only  # nosec B106

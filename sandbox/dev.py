@@ -32,6 +32,7 @@ import httpx
 from sandbox.auth import email_for, issue_token, load_key
 from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
+from sandbox.sfn_local.engine import SfnLocalEngine
 from sandbox.stack import LocalStack, StackConfig, local_stack
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,13 +127,18 @@ def _banner(
         }
     )
     moto = stack.moto_url or ""
+    sfn = stack.stepfunctions_url or moto
+    engine = "(DynamoDB, Step Functions)"
+    if sfn != moto:  # Step Functions Local
+        engine = f"""(DynamoDB, KMS, Secrets Manager, Lambda)
+  Step Functions   {sfn}   (Step Functions Local in Docker)"""
     return f"""
 Snipe sandbox is up (Ctrl-C stops everything).
 
   API              {api_url}   (GET /api/health needs no token)
   eBay simulator   {stack.ebay_url}   (admin: /sim/auctions, /sim/requests, /sim/faults)
   Postmark sim     {stack.postmark_url}   (outbox: /sim/outbox)
-  AWS (moto)       {moto}   (DynamoDB, Step Functions)
+  AWS (moto)       {moto}   {engine}
   State machine    {stack.aws.state_machine_arn}
 
 Demo user '{DEMO_USER}' linked its eBay account through the (simulated)
@@ -150,7 +156,7 @@ Try:
        -d '{body}'
   curl -s {stack.ebay_url}/sim/auctions
   curl -s {stack.postmark_url}/sim/outbox
-  aws --endpoint-url {moto} --region us-east-1 stepfunctions list-executions \\
+  aws --endpoint-url {sfn} --region us-east-1 stepfunctions list-executions \\
       --state-machine-arn {stack.aws.state_machine_arn}
 
   make demo     # in another terminal: one winning and one losing snipe, with timelines
@@ -162,6 +168,7 @@ def run(
     *,
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
+    sfn_local: SfnLocalEngine | None = None,
 ) -> int:
     ports = ports or DevPorts.from_env()
     stop = stop or threading.Event()
@@ -172,6 +179,7 @@ def run(
         postmark_port=ports.postmark,
         moto_port=ports.moto,
         server_mode=True,
+        sfn_local=sfn_local,
         extra_env={
             "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"
         },
@@ -195,6 +203,7 @@ def run(
                         "ebay_url": stack.ebay_url,
                         "postmark_url": stack.postmark_url,
                         "moto_url": stack.moto_url,
+                        "stepfunctions_url": stack.stepfunctions_url,
                         "state_machine_arn": stack.aws.state_machine_arn,
                         "table_name": stack.aws.table_name,
                         "demo_user": DEMO_USER,
@@ -215,7 +224,7 @@ def run(
     return 0
 
 
-def main() -> int:
+def main(sfn_local: SfnLocalEngine | None = None) -> int:
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -224,7 +233,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        return run(stop=stop)
+        return run(stop=stop, sfn_local=sfn_local)
     except OSError as exc:  # a port is taken
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
         return 1
