@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import boto3
 import httpx
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML (via cfn-lint) has no stubs here
 
 from sandbox import aws, engine
 from sandbox.sfn_local import docker

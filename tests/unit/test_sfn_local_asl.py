@@ -59,7 +59,7 @@ def _states(machine: dict[str, Any], prefix: str = "") -> dict[str, dict[str, An
 
 def _uses(machine: dict[str, Any]) -> set[tuple[str, str]]:
     """(where, field) for every substituted field the definition uses."""
-    uses = set()
+    uses: set[tuple[str, str]] = set()
     for where, state in _states(machine).items():
         for field in ("ErrorPath", "CausePath"):
             if field in state:
