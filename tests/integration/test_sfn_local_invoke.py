@@ -104,7 +104,7 @@ def endpoint(
 def _client(service: str, url: str, **config: Any) -> Any:
     session: Any = boto3.session.Session(
         aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto
+        aws_secret_access_key="testing",
         region_name=REGION,
     )
     return session.client(service, endpoint_url=url, config=Config(**config))
@@ -326,7 +326,7 @@ def test_gateway_reports_an_unreachable_moto_as_a_lambda_service_error() -> None
             lambda_.invoke(FunctionName="OkFunction", Payload=b"{}")
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "8.8.8.8", "::", "localhost"])  # noqa: S104
+@pytest.mark.parametrize("host", ["0.0.0.0", "8.8.8.8", "::", "localhost"])
 def test_gateway_refuses_wide_or_public_bind_addresses(host: str) -> None:
     with pytest.raises(ValueError):
         check_bind_host(host)
