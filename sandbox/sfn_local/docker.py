@@ -192,7 +192,7 @@ class SfnLocalContainer:
         )
         if result.returncode != 0:
             raise DockerUnavailable(
-                f"`{' '.join(command[-len(args) - 4 :])}` failed: "
+                f"`docker compose {' '.join(args)}` failed: "
                 f"{result.stderr.strip() or result.stdout.strip()}"
             )
 

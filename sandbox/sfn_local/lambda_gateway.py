@@ -101,12 +101,20 @@ def routing_authorization(function: str, default_region: str) -> str:
     )
 
 
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body, sent with a Content-Length or chunked."""
+    stream = environ["wsgi.input"]
+    if environ.get("wsgi.input_terminated"):  # werkzeug de-chunked it
+        return bytes(stream.read())
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return bytes(stream.read(length)) if length > 0 else b""
+
+
 def _error(
     start_response: StartResponse, status: str, error_type: str, message: str
 ) -> list[bytes]:
-    body = json.dumps({"Type": "User", "message": message}).encode()
-    if status.startswith("5"):
-        body = json.dumps({"Type": "Service", "message": message}).encode()
+    kind = "Service" if status.startswith("5") else "User"
+    body = json.dumps({"Type": kind, "message": message}).encode()
     start_response(
         status,
         [
@@ -165,8 +173,7 @@ class LambdaGateway:
                 "only Lambda Invoke (POST /2015-03-31/functions/{name}/invocations) "
                 "is served here",
             )
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        body = _read_body(environ)
         headers = {"content-type": "application/json"}
         for name in _REQUEST_HEADERS:
             value = environ.get("HTTP_" + name.upper().replace("-", "_"))

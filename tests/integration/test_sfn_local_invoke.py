@@ -237,6 +237,20 @@ def test_raw_unsigned_invoke_keeps_the_payload_whatever_the_content_type(
     assert response.json() == {"got": payload, "function": "OkFunction"}
 
 
+def test_a_chunked_body_is_read_whole(gateway: LambdaGateway) -> None:
+    payload = {"snipe_id": "s-3", "padding": "x" * 70_000}
+
+    def chunks() -> Iterator[bytes]:
+        data = json.dumps(payload).encode()
+        for start in range(0, len(data), 8192):
+            yield data[start : start + 8192]
+
+    response = httpx.post(gateway.url + _invocations("OkFunction"), content=chunks())
+
+    assert response.status_code == 200, response.text
+    assert response.json()["got"] == payload
+
+
 def test_raw_function_error_headers_and_body(
     gateway: LambdaGateway, moto: tuple[aws.MotoServer, dict[str, str]]
 ) -> None:
