@@ -129,12 +129,13 @@ def walk(machine: Node, prefix: str = "") -> Iterator[tuple[Kind, str, Node]]:
 
 
 def _strings(value: Any) -> Iterator[str]:
+    """Every string value (not keys, not comments) in ``value``."""
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield key
-            yield from _strings(item)
+            if key != "Comment":
+                yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
@@ -293,6 +294,14 @@ RULES: Final[tuple[Rule, ...]] = (
         "state",
         _has("Credentials"),
         "cross-account task credentials added in November 2023",
+    ),
+    Rule(
+        "HttpInvoke",
+        "state",
+        lambda state: str(state.get("Resource", "")).startswith(
+            "arn:aws:states:::http:"
+        ),
+        "HTTP Task (arn:aws:states:::http:invoke) added in November 2023",
     ),
     Rule(
         "MaxConcurrencyPath",

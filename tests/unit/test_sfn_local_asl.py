@@ -355,6 +355,18 @@ def test_the_input_is_not_modified() -> None:
             "Credentials",
             "T",
         ),
+        (
+            _machine(
+                H={
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::http:invoke",
+                    "Parameters": {"ApiEndpoint": "https://example.com"},
+                    "End": True,
+                }
+            ),
+            "HttpInvoke",
+            "H",
+        ),
     ],
 )
 def test_features_without_a_faithful_substitute_are_refused(
@@ -365,6 +377,14 @@ def test_features_without_a_faithful_substitute_are_refused(
 
     assert (where, rule) in {(w, r) for w, r, _ in refused.value.problems}
     assert "make dev" in str(refused.value)
+
+
+def test_jsonata_looking_comments_are_only_comments() -> None:
+    machine = _machine(
+        P={"Type": "Pass", "Comment": "not {% an expression %} here", "End": True}
+    )
+
+    assert adapt_for_sfn_local(machine).changes == ()
 
 
 def test_every_problem_is_reported_at_once() -> None:
