@@ -135,35 +135,67 @@ def test_engine_provisions_through_the_gateway_and_cleans_up(
         httpx.post(f"{sfn.gateway_url}/2015-03-31/functions/NotifyFunction/invocations")
 
 
-def test_the_adapted_definition_runs_the_happy_path(
-    server: aws.MotoServer, monkeypatch: pytest.MonkeyPatch
+class BidRejected(Exception):
+    """Named like our permanent bid error: caught, not retried."""
+
+
+def _bid_rejected(event: Any, context: Any) -> Any:
+    raise BidRejected("BID_TOO_LOW: eBay refused the bid")
+
+
+HAPPY: dict[str, engine.Handler] = {
+    "RefreshTokenFunction": lambda event, context: {"expires_at": PAST},
+    "PlaceBidFunction": lambda event, context: {
+        "status": "BID_PLACED",
+        "settle_at": PAST,
+    },
+    "CheckResultFunction": lambda event, context: {"status": "WON"},
+    "NotifyFunction": lambda event, context: {"status": "WON"},
+}
+REJECTED: dict[str, engine.Handler] = {
+    **HAPPY,
+    "PlaceBidFunction": _bid_rejected,
+    "NotifyFunction": lambda event, context: {"status": "FAILED"},
+}
+
+
+def _run(local: aws.LocalAws, machine_arn: str, name: str) -> tuple[str, list[str]]:
+    arn = local.stepfunctions.start_execution(
+        stateMachineArn=machine_arn,
+        name=name,
+        input=json.dumps({"snipe_id": name, "plan": {"wake_at": PAST}}),
+    )["executionArn"]
+    status = local.wait_for_execution(arn, timeout=30)["status"]
+    entered = [
+        event["stateEnteredEventDetails"]["name"]
+        for event in local.execution_history(arn)
+        if "stateEnteredEventDetails" in event
+    ]
+    return status, entered
+
+
+@pytest.mark.parametrize("handlers", [HAPPY, REJECTED], ids=["happy", "rejected"])
+def test_the_adapted_definition_behaves_as_the_original(
+    server: aws.MotoServer, handlers: dict[str, engine.Handler]
 ) -> None:
-    """An ASL interpreter runs what Step Functions Local would get."""
-    monkeypatch.setattr(sfn_engine, "require_docker", lambda: ["docker", "compose"])
-    monkeypatch.setattr(sfn_engine, "SfnLocalContainer", FakeContainer)
-    monkeypatch.setenv("FAKE_SFN_LOCAL_URL", server.url)
-    tasks = {
-        "RefreshTokenFunction": lambda event, context: {"expires_at": PAST},
-        "PlaceBidFunction": lambda event, context: {
-            "status": "BID_PLACED",
-            "settle_at": PAST,
-        },
-        "CheckResultFunction": lambda event, context: {"status": "WON"},
-        "NotifyFunction": lambda event, context: {"status": "WON"},
-    }
+    """An ASL interpreter takes the same path through what Step Functions Local
+    would get as through the AWS definition (whatever that is today)."""
+    local = server.provision()
+    original = local.stepfunctions.describe_state_machine(
+        stateMachineArn=local.state_machine_arn
+    )
+    adapted_arn = local.stepfunctions.create_state_machine(
+        name="Adapted",
+        definition=adapt_for_sfn_local(original["definition"]).definition,
+        roleArn=original["roleArn"],
+    )["stateMachineArn"]
 
-    with contextlib.ExitStack() as stack, engine.registered_handlers(tasks):
-        local = sfn_engine.SfnLocalEngine(
-            lambda_port=0, lambda_bind="127.0.0.1"
-        ).provision(server, stack)
-        arn = local.stepfunctions.start_execution(
-            stateMachineArn=local.state_machine_arn,
-            name="snipe-1",
-            input=json.dumps({"snipe_id": "snipe-1", "plan": {"wake_at": PAST}}),
-        )["executionArn"]
-        described = local.wait_for_execution(arn, timeout=30)
+    with engine.registered_handlers(handlers):
+        on_aws = _run(local, local.state_machine_arn, "original")
+        on_sfn_local = _run(local, adapted_arn, "adapted")
 
-    assert described["status"] == "SUCCEEDED", described
+    assert on_sfn_local == on_aws
+    assert len(on_aws[1]) > 2  # it went somewhere
 
 
 def test_without_a_daemon_dev_sfn_local_exits_2_before_starting_anything(
