@@ -395,13 +395,15 @@ class SnipeStore:
                 Key=_snipe_key(snipe.snipe_id),
                 UpdateExpression="SET pending_notice = :notice",
                 ConditionExpression=(
-                    "attribute_exists(PK) AND attribute_not_exists(pending_notice)"
+                    "attribute_exists(PK) AND (attribute_not_exists(pending_notice)"
+                    " OR attribute_type(pending_notice, :null_type))"
                     " AND #status IN (:bidding, :placed)"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=_to_item(
                     {
                         ":notice": dict(record),
+                        ":null_type": "NULL",
                         ":bidding": SnipeStatus.BIDDING.value,
                         ":placed": SnipeStatus.BID_PLACED.value,
                     }
