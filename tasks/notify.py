@@ -1,4 +1,8 @@
-"""Task Lambda: make sure a final status is recorded and email the user."""
+"""Task Lambda: make sure a final status is recorded and email the user.
+
+While the result is not settled (``$.result.settled`` false) it sends at most
+one "result pending" email instead and the state machine checks again.
+"""
 
 from __future__ import annotations
 
