@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from api import examples
+from api.clock import request_now
 from api.errors import error_responses
 from api.models import ItemPreview
 from api.params import SECURITY, AppServices, CallerIdentity
@@ -107,7 +108,7 @@ def get_item(
     ref: ItemRefPath, identity: CallerIdentity, services: AppServices
 ) -> ItemPreview:
     item = live.preview_item(services, _decoded(ref))
-    now = services.now()
+    now = request_now(services)
     settings = services.settings
     earliest_end = (
         now

@@ -135,7 +135,9 @@ def test_api_answers_within_a_minute_and_only_with_a_valid_token(
     ).stdout.strip()
     mine = httpx.get(f"{api}/api/snipes", headers={"Authorization": f"Bearer {token}"})
     assert mine.status_code == 200
-    assert mine.json() == {"items": [], "next_cursor": None}
+    listing = mine.json()
+    assert (listing["items"], listing["next_cursor"]) == ([], None)
+    assert listing["server_time"] == mine.headers["X-Server-Time"]
 
 
 def test_cors_preflight_for_the_frontend_origin(dev_stack: dict[str, Any]) -> None:
