@@ -25,7 +25,7 @@ from api.errors import error_responses
 from api.models import ItemPreview
 from api.params import SECURITY, AppServices, CallerIdentity
 from workflows import live
-from workflows.scheduling import START_MARGIN, EbayBadResponse
+from workflows.scheduling import START_MARGIN, EbayBadResponse, NotAnAuction
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 
@@ -115,6 +115,13 @@ def get_item(
         + START_MARGIN
         + timedelta(seconds=DEFAULT_OFFSET_SECONDS + settings.snipe_lead_seconds)
     )
+    if item.end_at is None and "AUCTION" not in item.buying_options:
+        # A fixed-price listing without an end (good 'til cancelled): there
+        # is no end time to show, and nothing to snipe.
+        raise NotAnAuction(
+            "the listing is not an auction and has no end time",
+            details={"buying_options": list(item.buying_options)},
+        )
     try:
         return ItemPreview.of(item, now=now, earliest_end=earliest_end)
     except ValueError as exc:
