@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
+import subprocess  # nosec B404 - runs our own st command line
 import sys
 import time
 import uuid
