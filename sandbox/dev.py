@@ -42,6 +42,26 @@ STATE_FILE = Path(
 DEMO_USER = "demo"
 
 
+def web_port() -> int:
+    """The web app's port (``SANDBOX_WEB_PORT``, default 3000)."""
+    return int(os.environ.get("SANDBOX_WEB_PORT", "3000"))
+
+
+def consent_redirect_url() -> str:
+    """Where eBay's (simulated) consent page sends the browser after "Agree":
+    ``SANDBOX_CONSENT_REDIRECT_URL``, by default the web app's /ebay/callback,
+    which passes ``code`` and ``state`` to POST /api/ebay/callback."""
+    return os.environ.get("SANDBOX_CONSENT_REDIRECT_URL") or (
+        f"http://127.0.0.1:{web_port()}/ebay/callback"
+    )
+
+
+def cors_origins() -> str:
+    """The web app's origins (both host names a browser may use)."""
+    port = web_port()
+    return f"http://localhost:{port},http://127.0.0.1:{port}"
+
+
 @dataclass(frozen=True)
 class DevPorts:
     api: int = 8000
@@ -132,6 +152,7 @@ def _banner(
     if sfn != moto:  # Step Functions Local
         engine = f"""(DynamoDB, KMS, Secrets Manager, Lambda)
   Step Functions   {sfn}   (Step Functions Local in Docker)"""
+    first_item = items[0]["item_id"].replace("|", "%7C")
     return f"""
 Snipe sandbox is up (Ctrl-C stops everything).
 
@@ -156,11 +177,52 @@ Try:
        -d '{body}'
   curl -s {stack.ebay_url}/sim/auctions
   curl -s {stack.postmark_url}/sim/outbox
-  aws --endpoint-url {sfn} --region us-east-1 stepfunctions list-executions \\
+  curl -s -H "Authorization: Bearer $TOKEN" '{api_url}/api/items/{first_item}'
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url {sfn} \\
+      --region us-east-1 stepfunctions list-executions \\
       --state-machine-arn {stack.aws.state_machine_arn}
 
   make demo     # in another terminal: one winning and one losing snipe, with timelines
+
+eBay's consent page (simulated) sends the browser to {consent_redirect_url()}
+(SANDBOX_CONSENT_REDIRECT_URL). CORS allows {cors_origins()}.
+
+State lives in memory: stopping this stack forgets every user, snipe and
+auction, and the next start begins empty.
 """
+
+
+def _replace_stale_state_file() -> None:
+    """Say what happens to a state file left by an earlier stack."""
+    if not STATE_FILE.exists():
+        return
+    try:
+        pid = int(json.loads(STATE_FILE.read_text()).get("pid", 0))
+    except (ValueError, OSError, AttributeError):
+        pid = 0
+    if pid and pid != os.getpid() and _alive(pid):
+        print(
+            f"sandbox: another stack (pid {pid}) wrote {STATE_FILE}; this one"
+            " replaces it (stop the other one, or use other ports)",
+            flush=True,
+        )
+    else:
+        print(
+            f"sandbox: replacing {STATE_FILE}, left by a stack that did not stop"
+            " (its state was in memory and is gone)",
+            flush=True,
+        )
+    STATE_FILE.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run(
@@ -180,16 +242,20 @@ def run(
         moto_port=ports.moto,
         server_mode=True,
         sfn_local=sfn_local,
-        extra_env={
-            "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"
-        },
+        consent_redirect_url=consent_redirect_url(),
+        extra_env={"CORS_ALLOWED_ORIGINS": cors_origins()},
     )
     key = load_key()
+    _replace_stale_state_file()
     with local_stack(config) as stack:
         from api.app import lambda_handler  # after the environment is in place
 
         api = BackgroundServer(
-            LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
+            LocalApi(
+                lambda_handler, signing_key=key, origins=cors_origins().split(",")
+            ),
+            port=ports.api,
+            name="local-api",
         ).start()
         try:
             api_url = f"http://127.0.0.1:{api.port}"

@@ -7,13 +7,14 @@ exception messages never carry tokens, secrets or authorization codes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import httpx
@@ -359,6 +360,15 @@ def _json_or_none(response: httpx.Response) -> Any:
 # --- client ----------------------------------------------------------------
 
 
+class AppTokenSource(Protocol):
+    """Where ``EbayClient`` gets its application token (``workflows.app_token``:
+    one token shared by all containers)."""
+
+    def get(self) -> AccessToken: ...
+
+    def rejected(self, token: AccessToken) -> None: ...
+
+
 class EbayClient:
     """Synchronous eBay client. One httpx.Client (and connection pool) each."""
 
@@ -372,8 +382,12 @@ class EbayClient:
         http: httpx.Client | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] = _utc_now,
+        on_call: Callable[[str], None] | None = None,
     ) -> None:
         self._base = api_base_url.rstrip("/")
+        # Told of every metered call ("browse", "oauth_client_credentials"):
+        # the daily budget counter (workflows.ebay_budget).
+        self._on_call = on_call
         self._client_id = client_id
         self._marketplace_id = marketplace_id
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
@@ -386,6 +400,7 @@ class EbayClient:
             http = httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS)
         self._http = http
         self._app_token: AccessToken | None = None
+        self._app_tokens: AppTokenSource | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -407,13 +422,24 @@ class EbayClient:
 
     # OAuth
 
+    def use_app_tokens(self, source: AppTokenSource) -> None:
+        """Take application tokens from ``source`` instead of minting them."""
+        self._app_tokens = source
+
+    def mint_app_token(self) -> AccessToken:
+        """A new application token (client credentials grant; metered)."""
+        form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
+        self._metered("oauth_client_credentials")
+        return self._token_grant("client_credentials", form, ())[0]
+
     def app_token(self) -> AccessToken:
         """Application token (client credentials), cached until 5 min before expiry."""
+        if self._app_tokens is not None:
+            return self._app_tokens.get()
         with self._lock:
             token = self._app_token
             if token is None or not token.is_fresh(self._clock()):
-                form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
-                token = self._token_grant("client_credentials", form, ())[0]
+                token = self.mint_app_token()
                 self._app_token = token
             return token
 
@@ -467,8 +493,18 @@ class EbayClient:
 
     # Browse
 
-    def get_item(self, ref: ItemRef) -> EbayItem:
-        """Fetch an item by RESTful or legacy id with the application token."""
+    def get_item(
+        self,
+        ref: ItemRef,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        metered: bool = True,
+    ) -> EbayItem:
+        """Fetch an item by RESTful or legacy id with the application token.
+
+        ``metered=False``: the caller already counted the call against the
+        daily budget (``workflows.live``); ``timeout`` overrides the client's.
+        """
         if ref.kind == "restful":
             url = f"{self._base}{BROWSE_PATH}/item/{quote(ref.value, safe='')}"
             params: dict[str, str] | None = None
@@ -477,14 +513,22 @@ class EbayClient:
             params = {"legacy_item_id": ref.value}
         op = "getItem" if ref.kind == "restful" else "getItemByLegacyId"
         token = self.app_token()
+        if metered:
+            self._metered("browse")
         try:
-            data = self._api_call(op, "GET", url, token, params=params, browse=True)
+            data = self._api_call(
+                op, "GET", url, token, params=params, browse=True, timeout=timeout
+            )
         except EbayAuthError:
+            if self._app_tokens is not None:
+                self._app_tokens.rejected(token)
             with self._lock:  # cached token was rejected early: mint a new one once
                 if self._app_token is token:
                     self._app_token = None
             token = self.app_token()
-            data = self._api_call(op, "GET", url, token, params=params, browse=True)
+            data = self._api_call(
+                op, "GET", url, token, params=params, browse=True, timeout=timeout
+            )
         return self._parse(op, EbayItem.from_json, data)
 
     # Offer
@@ -550,6 +594,11 @@ class EbayClient:
         return bid_id
 
     # plumbing
+
+    def _metered(self, api: str) -> None:
+        if self._on_call is not None:
+            with contextlib.suppress(Exception):  # counting never stops a call
+                self._on_call(api)
 
     def _bidding_url(self, item_id: str) -> str:
         return f"{self._base}{OFFER_PATH}/bidding/{quote(item_id, safe='')}"

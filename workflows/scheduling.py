@@ -18,9 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from workflows import ebay, groups
+from workflows import active_items, ebay, groups, live
 from workflows.errors import (
     ApiError,
     Conflict,
@@ -33,6 +39,7 @@ from workflows.errors import (
     WorkflowUnavailable,
 )
 from workflows.executions import ExecutionControl, ExecutionNameTaken
+from workflows.json_types import WholeNumbers
 from workflows.models import ItemSnapshot, Reason, Snipe, SnipeStatus
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
@@ -149,7 +156,7 @@ class MaxBidInput(BaseModel):
         str,
         Field(
             strict=True,
-            pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$",
+            pattern=r"^(?:[1-9][0-9]{0,8}|0)(?:\.[0-9]{1,3})?$",
             description=(
                 'Decimal amount as a string (never a JSON number), e.g. "123.45";'
                 " at most the currency's number of decimals."
@@ -195,7 +202,7 @@ GroupIdInput = Annotated[
 ]
 
 
-class CreateSnipeRequest(BaseModel):
+class CreateSnipeRequest(WholeNumbers):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     item_id: Annotated[
@@ -226,7 +233,7 @@ class CreateSnipeRequest(BaseModel):
     )
 
 
-class EditSnipeRequest(BaseModel):
+class EditSnipeRequest(WholeNumbers):
     """The changes to a SCHEDULED snipe; at least one field.
 
     ``group_id: null`` takes the snipe out of its group; an absent field is
@@ -319,6 +326,8 @@ def create_snipe(
         settle_seconds=services.settings.snipe_settle_seconds,
     )
     snipe_id = new_snipe_id(now)
+    # One active snipe per user and item (409 SNIPE_EXISTS names the other).
+    active_items.claim(services, identity.user_id, item.item_id, snipe_id)
     snipe = Snipe(
         snipe_id=snipe_id,
         user_id=identity.user_id,
@@ -562,7 +571,7 @@ def _require_room_for_another(services: Services, identity: Identity) -> None:
 
 def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
     try:
-        return services.ebay.get_item(ref)
+        item = services.ebay.get_item(ref)
     except ebay.EbayItemNotFound as exc:
         raise ItemNotFound(
             f"eBay has no item {ref.value}", details={"item_id": ref.value}
@@ -575,6 +584,9 @@ def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
             extra={"error": type(exc).__name__, "http_status": exc.http_status},
         )
         raise EbayBadResponse("eBay returned an unexpected answer") from exc
+    # A fresh read: the live values of the shared item cache (workflows.live).
+    live.remember(services, item, ref)
+    return item
 
 
 def _check_biddable(

@@ -8,6 +8,7 @@ the routes through ``app.dependency_overrides``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import uuid
@@ -282,10 +283,31 @@ def create_body(
     }
 
 
+_MORE_LEGACY_IDS = itertools.count(310000000000)
+
+
 def create(env: Env, user: tuple[str, str] = ("user-a", "a@example.com")) -> str:
+    """A snipe on the default auction, or (one active snipe per user and
+    item) on a copy of it under a new item id when the user has one there."""
     status, _, body = call(
         api_event("POST", "/api/snipes", user=user, body=create_body())
     )
+    if status == 409 and body["error"]["code"] == "SNIPE_EXISTS":
+        legacy = str(next(_MORE_LEGACY_IDS))
+        env.ebay.items[legacy] = {
+            **env.ebay.items[LEGACY_ID],
+            "itemId": f"v1|{legacy}|0",
+            "legacyItemId": legacy,
+            "itemWebUrl": f"https://www.ebay.com/itm/{legacy}",
+        }
+        status, _, body = call(
+            api_event(
+                "POST",
+                "/api/snipes",
+                user=user,
+                body=create_body(item_id=f"v1|{legacy}|0"),
+            )
+        )
     assert status == 201, body
     snipe_id: str = body["snipe_id"]
     return snipe_id
@@ -348,6 +370,14 @@ def test_create_schedules_the_snipe_and_starts_its_execution(env: Env) -> None:
         "group_id": None,
         "created_at": "2026-05-01T12:00:00.000Z",
         "updated_at": "2026-05-01T12:00:00.000Z",
+        "live": {
+            "current_price": {"value": "127.50", "currency": "USD"},
+            "bid_count": 7,
+            "time_left_seconds": 3600,
+            "as_of": "2026-05-01T12:00:00.000Z",
+            "age_seconds": 0,
+        },
+        "server_time": "2026-05-01T12:00:00.000Z",
         "warnings": [],
     }
 
@@ -821,7 +851,11 @@ def test_another_users_snipe_is_404_and_absent_from_their_list(env: Env) -> None
 
     assert_error(read, 404, "SNIPE_NOT_FOUND")
     assert_error(cancel, 404, "SNIPE_NOT_FOUND")
-    assert listing == {"items": [], "next_cursor": None}
+    assert listing == {
+        "items": [],
+        "next_cursor": None,
+        "server_time": "2026-05-01T12:00:00.000Z",
+    }
     assert env.store.get(snipe_id).status is SnipeStatus.SCHEDULED
     assert env.executions.stopped == []
 
@@ -1008,8 +1042,22 @@ def test_cancel_racing_the_bid_task_is_409(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/api/nothing"), ("PUT", "/api/snipes"), ("GET", "/")]
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/snipes", "GET, POST"),
+        ("TRACE", "/api/snipes/snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N", "DELETE, GET, PATCH"),
+        ("POST", "/api/health", "GET"),
+    ],
 )
+def test_an_undeclared_method_on_a_known_path_is_405_with_allow(
+    env: Env, method: str, path: str, allowed: str
+) -> None:
+    status, headers, body = call(api_event(method, path))
+    assert (status, body["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert headers["allow"] == allowed
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/nothing"), ("GET", "/")])
 def test_unknown_route_is_404_route_not_found(env: Env, method: str, path: str) -> None:
     assert_error(call(api_event(method, path)), 404, "ROUTE_NOT_FOUND")
 
@@ -1148,6 +1196,7 @@ def test_openapi_lists_every_route(env: Env) -> None:
         ("DELETE", "/api/ebay/connection"),
         ("GET", "/api/health"),
         ("GET", "/api/openapi.json"),
+        ("GET", "/api/items/{ref}"),
     }
     assert document["info"]["title"]
     assert document["info"]["version"]
@@ -1157,7 +1206,14 @@ def test_openapi_lists_every_route(env: Env) -> None:
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             protected = path.startswith(
-                ("/api/snipes", "/api/ebay", "/api/stats", "/api/me/", "/api/groups")
+                (
+                    "/api/snipes",
+                    "/api/ebay",
+                    "/api/stats",
+                    "/api/me/",
+                    "/api/groups",
+                    "/api/items",
+                )
             )
             assert (operation.get("security") == [{"CognitoIdToken": []}]) is protected
             for code, response in operation["responses"].items():
