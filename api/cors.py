@@ -18,8 +18,8 @@ from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
 from workflows.observability import logger
 
-ALLOW_HEADERS = ["Authorization", "Content-Type"]
-EXPOSE_HEADERS = ["Retry-After"]
+ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+EXPOSE_HEADERS = ["Location", "Retry-After", "X-Server-Time"]
 MAX_AGE_SECONDS = 600
 
 

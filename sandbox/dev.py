@@ -5,7 +5,9 @@ Starts, all on 127.0.0.1 and all in this one process (threads):
 * the API (API Gateway + Cognito authorizer stand-in) on port 8000,
 * the eBay simulator (8001) and the Postmark simulator (8002),
 * a moto server (8003) with DynamoDB and Step Functions executing the ASL; task
-  Lambdas run in this process.
+  Lambdas run in this process,
+* the web app (``web/``, Next.js) on port 3000 in its own process
+  (``sandbox.web``; ``SANDBOX_WEB=0`` leaves it out).
 
 Seeds a demo user, linked to the eBay simulator through the real consent flow
 (``link_through_consent``), and a few auctions ending over the next minutes,
@@ -33,6 +35,7 @@ from sandbox.auth import email_for, issue_token, load_key
 from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
 from sandbox.stack import LocalStack, StackConfig, local_stack
+from sandbox.web import WebApp, WebAppError
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_FILE = Path(
@@ -47,6 +50,7 @@ class DevPorts:
     ebay: int = 8001
     postmark: int = 8002
     moto: int = 8003
+    web: int = 3000
 
     @classmethod
     def from_env(cls) -> DevPorts:
@@ -58,7 +62,12 @@ class DevPorts:
             ebay=port("SANDBOX_EBAY_PORT", 8001),
             postmark=port("SANDBOX_POSTMARK_PORT", 8002),
             moto=port("SANDBOX_MOTO_PORT", 8003),
+            web=port("SANDBOX_WEB_PORT", 3000),
         )
+
+
+def web_enabled() -> bool:
+    return os.environ.get("SANDBOX_WEB", "1").strip().lower() not in {"0", "no"}
 
 
 def link_through_consent(api_url: str, token: str, ebay_user: str) -> dict[str, Any]:
@@ -116,7 +125,11 @@ def seed(stack: LocalStack, api_url: str, token: str) -> list[dict[str, str]]:
 
 
 def _banner(
-    stack: LocalStack, api_url: str, token: str, items: list[dict[str, str]]
+    stack: LocalStack,
+    api_url: str,
+    token: str,
+    items: list[dict[str, str]],
+    web_url: str | None,
 ) -> str:
     body = json.dumps(
         {
@@ -126,7 +139,14 @@ def _banner(
         }
     )
     moto = stack.moto_url or ""
+    web = (
+        f"  Web app          {web_url}   (sign in as any user, e.g. '{DEMO_USER}')"
+        if web_url
+        else "  Web app          off (SANDBOX_WEB=0)"
+    )
     return f"""
+{web}
+
 Snipe sandbox is up (Ctrl-C stops everything).
 
   API              {api_url}   (GET /api/health needs no token)
@@ -172,8 +192,21 @@ def run(
         postmark_port=ports.postmark,
         moto_port=ports.moto,
         server_mode=True,
+        consent_redirect_url=os.environ.get(
+            "SANDBOX_CONSENT_REDIRECT_URL",
+            f"http://127.0.0.1:{ports.web}/ebay/callback",
+        ),
         extra_env={
-            "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"
+            "CORS_ALLOWED_ORIGINS": ",".join(
+                sorted(
+                    {
+                        "http://localhost:3000",
+                        "http://127.0.0.1:3000",
+                        f"http://localhost:{ports.web}",
+                        f"http://127.0.0.1:{ports.web}",
+                    }
+                )
+            )
         },
     )
     key = load_key()
@@ -183,15 +216,21 @@ def run(
         api = BackgroundServer(
             LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
         ).start()
+        web: WebApp | None = None
         try:
             api_url = f"http://127.0.0.1:{api.port}"
             token = issue_token(DEMO_USER, key=key, email=email_for(DEMO_USER))
             items = seed(stack, api_url, token)
+            if web_enabled():
+                web = WebApp(
+                    ports.web, {"SNIPE_API_URL": api_url, "SNIPE_AUTH_MODE": "dev"}
+                ).start()
             STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
             STATE_FILE.write_text(
                 json.dumps(
                     {
                         "api_url": api_url,
+                        "web_url": web.url if web else None,
                         "ebay_url": stack.ebay_url,
                         "postmark_url": stack.postmark_url,
                         "moto_url": stack.moto_url,
@@ -204,11 +243,16 @@ def run(
                     indent=2,
                 )
             )
-            print(_banner(stack, api_url, token, items), flush=True)
+            print(
+                _banner(stack, api_url, token, items, web.url if web else None),
+                flush=True,
+            )
             if ready is not None:
                 ready.set()
             stop.wait()
         finally:
+            if web is not None:
+                web.stop()
             api.stop()
             STATE_FILE.unlink(missing_ok=True)
     print("Snipe sandbox stopped.", flush=True)
@@ -227,4 +271,7 @@ def main() -> int:
         return run(stop=stop)
     except OSError as exc:  # a port is taken
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except WebAppError as exc:
+        print(f"sandbox: the web app cannot start: {exc}", file=sys.stderr)
         return 1

@@ -5,6 +5,10 @@ Each HTTP request becomes an API Gateway REST proxy event and goes to
 ``sandbox.auth``: a missing or bad token gets API Gateway's 401 before the Lambda
 runs. ``GET /api/health``, ``GET /api/openapi.json`` and CORS preflights
 (``OPTIONS``) need no token, as in ``template.yaml``.
+
+Sandbox only: ``POST /dev/token`` (``sandbox.dev_token``) signs a user in for
+the web app's dev sign-in. It is not part of the API and not in
+``template.yaml``: on AWS, users sign in through Cognito's Hosted UI.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from sandbox import dev_token
 from sandbox.auth import InvalidToken, verify_authorization
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -118,6 +123,8 @@ class LocalApi:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        if request.path == dev_token.PATH:
+            return dev_token.handle(request, key=self._key)
         if not request.path.startswith("/api/") and request.path != "/api":
             return _gateway_error(403, "Missing Authentication Token")
         claims: dict[str, Any] | None = None
@@ -128,7 +135,12 @@ class LocalApi:
                     request.headers.get("Authorization"), key=self._key
                 )
             except InvalidToken:
-                return _gateway_error(401, "Unauthorized")
+                response = _gateway_error(401, "Unauthorized")
+                # As template.yaml's GatewayResponses: the browser may read it.
+                response.headers.extend(
+                    dev_token.cors_headers(request.headers.get("Origin"))
+                )
+                return response
         with self._lock:
             result = self._handler(to_event(request, claims), _Context())
         return to_response(result)

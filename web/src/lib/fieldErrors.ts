@@ -1,0 +1,25 @@
+import { ApiError, type FieldError } from "@/api/client";
+
+/**
+ * The API's field errors (details.errors, loc like ["body", "max_bid",
+ * "value"]) by form field: the first loc part after "body" that the form
+ * knows, e.g. "max_bid". Errors for no known field go under "".
+ */
+export function fieldErrorsByName(error: unknown, fields: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(error instanceof ApiError)) return out;
+  const errors: FieldError[] = error.fieldErrors;
+  for (const e of errors) {
+    const parts = e.loc.filter((p): p is string => typeof p === "string" && p !== "body");
+    const name = parts.find((p) => fields.includes(p)) ?? "";
+    out[name] = out[name] ? `${out[name]} ${e.message}` : e.message;
+  }
+  return out;
+}
+
+/** The message to show for a failed call. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return "Something went wrong.";
+}
