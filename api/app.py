@@ -77,6 +77,7 @@ app.include_router(preferences.router)
 
 @app.get(
     "/api/health",
+    operation_id="getHealth",
     summary="Liveness",
     tags=["meta"],
     responses={HTTPStatus.OK: {"description": "Alive"}, **error_responses(500)},
@@ -87,6 +88,7 @@ def health() -> HealthView:
 
 @app.get(
     "/api/openapi.json",
+    operation_id="getOpenApi",
     summary="This OpenAPI document",
     tags=["meta"],
     responses={

@@ -72,6 +72,7 @@ IdempotencyKey = Annotated[
 
 @router.post(
     "/api/snipes",
+    operation_id="createSnipe",
     status_code=HTTPStatus.CREATED,
     summary="Schedule a snipe",
     description=(
@@ -140,6 +141,7 @@ def create_snipe(
 
 @router.get(
     "/api/snipes",
+    operation_id="listSnipes",
     summary="List your snipes",
     description=(
         "Newest first, one page at a time. Filters combine: `status`, and the"
@@ -212,6 +214,7 @@ def list_snipes(
 
 @router.get(
     "/api/snipes/<snipe_id>",
+    operation_id="getSnipe",
     summary="Get one of your snipes",
     tags=TAGS,
     security=SECURITY,
@@ -228,6 +231,7 @@ def get_snipe(
 
 @router.delete(
     "/api/snipes/<snipe_id>",
+    operation_id="cancelSnipe",
     summary="Cancel a scheduled snipe",
     description=(
         "Only a SCHEDULED snipe can be cancelled; once the bid task has claimed it"
@@ -256,6 +260,7 @@ def cancel_snipe(
 
 @router.patch(
     "/api/snipes/<snipe_id>",
+    operation_id="updateSnipe",
     summary="Change a scheduled snipe",
     description=(
         "Changes the max bid, the bid offset and/or the group of a SCHEDULED"
