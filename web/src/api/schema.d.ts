@@ -4,77 +4,20 @@
  */
 
 export interface paths {
-    "/api/snipes/{snipe_id}": {
+    "/api/ebay/callback": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Get one of your snipes */
-        get: operations["get_snipe_api_snipes__snipe_id__get"];
-        put?: never;
-        post?: never;
-        /**
-         * Cancel a scheduled snipe
-         * @description Only a SCHEDULED snipe can be cancelled; once the bid task has claimed it the answer is 409 SNIPE_ALREADY_BIDDING.
-         */
-        delete: operations["cancel_snipe_api_snipes__snipe_id__delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Change a scheduled snipe
-         * @description Changes the max bid, the bid offset and/or the group of a SCHEDULED snipe in one conditional write: once the bid task has claimed the snipe the answer is 409 SNIPE_ALREADY_BIDDING, and the bid is placed with the max bid in force when it was claimed. A new max bid is checked like at creation (same currency, at least eBay's current minimum to bid). A new offset moves the wake-up: the snipe gets a new execution (`<snipe id>-v<n>`) and the old one is stopped. `group_id: null` leaves the group; `warnings` lists members of the group ending within 30 s of this snipe.
-         */
-        patch: operations["edit_snipe_api_snipes__snipe_id__patch"];
-        trace?: never;
-    };
-    "/api/groups/{group_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get one of your groups
-         * @description With its members (ids, statuses) and its wins so far.
-         */
-        get: operations["get_group_api_groups__group_id__get"];
-        put?: never;
-        post?: never;
-        /**
-         * Delete a group
-         * @description Its snipes leave the group (their group_id is cleared) and go on as ordinary snipes; one already bidding keeps its bid.
-         */
-        delete: operations["delete_group_api_groups__group_id__delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Rename a group or change wins_wanted
-         * @description `wins_wanted` cannot go below the slots in use (wins plus bids whose result is not known yet): 409 WINS_WANTED_TOO_LOW (details.slots_used).
-         */
-        patch: operations["update_group_api_groups__group_id__patch"];
-        trace?: never;
-    };
-    "/api/snipes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List your snipes
-         * @description Newest first, one page at a time. Filters combine: `status`, and the auction's end (the plan's `end_at`) in [`ends_after`, `ends_before`). A filtered page is full unless it is the last (`next_cursor` null); a page cut short by the per-request scan bound still has a `next_cursor`. Keep the same filters while following the cursor.
-         */
-        get: operations["list_snipes_api_snipes_get"];
+        get?: never;
         put?: never;
         /**
-         * Schedule a snipe
-         * @description Looks the item up on eBay, refuses what cannot be sniped and schedules one workflow execution that bids `max_bid` `bid_offset_seconds` before the auction ends.
+         * Finish linking your eBay account
+         * @description Checks the state, exchanges eBay's authorization code and stores the authorization (encrypted). Answers the link status, never a token.
          */
-        post: operations["create_snipe_api_snipes_post"];
+        post: operations["completeEbayConnect"];
         delete?: never;
         options?: never;
         head?: never;
@@ -92,44 +35,7 @@ export interface paths {
          * Start linking your eBay account
          * @description eBay's consent URL (scope buy.offer.auction) with a signed, single-use state bound to you that expires in 10 minutes.
          */
-        get: operations["connect_api_ebay_connect_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ebay/callback": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Finish linking your eBay account
-         * @description Checks the state, exchanges eBay's authorization code and stores the authorization (encrypted). Answers the link status, never a token.
-         */
-        post: operations["callback_api_ebay_callback_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/ebay/status": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Your eBay link */
-        get: operations["status_api_ebay_status_get"];
+        get: operations["connectEbay"];
         put?: never;
         post?: never;
         delete?: never;
@@ -152,7 +58,24 @@ export interface paths {
          * Unlink your eBay account
          * @description Deletes the stored eBay authorization. Your SCHEDULED snipes end SKIPPED with reason EBAY_NOT_LINKED; snipes already bidding finish on their own. Unlinking twice is not an error.
          */
-        delete: operations["disconnect_api_ebay_connection_delete"];
+        delete: operations["unlinkEbay"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ebay/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your eBay link */
+        get: operations["getEbayStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -169,20 +92,20 @@ export interface paths {
          * List your groups
          * @description Newest first, one page at a time.
          */
-        get: operations["list_groups_api_groups_get"];
+        get: operations["listGroups"];
         put?: never;
         /**
          * Create a win-N group
          * @description At most `wins_wanted` of the group's snipes win: when a member's bid time comes and the group has (or may have) that many wins, the member ends SKIPPED (GROUP_SATISFIED) without a bid. Snipes join with `group_id` on create or edit.
          */
-        post: operations["create_group_api_groups_post"];
+        post: operations["createGroup"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/api/stats": {
+    "/api/groups/{group_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -190,10 +113,35 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Your sniping statistics
-         * @description Per currency of the max bid: counts by outcome, total spent on wins, savings on wins (max bid - final price) and the fire error (average and p95, ms) of the bids sent.
+         * Get one of your groups
+         * @description With its members (ids, statuses) and its wins so far.
          */
-        get: operations["get_stats_api_stats_get"];
+        get: operations["getGroup"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a group
+         * @description Its snipes leave the group (their group_id is cleared) and go on as ordinary snipes; one already bidding keeps its bid.
+         */
+        delete: operations["deleteGroup"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename a group or change wins_wanted
+         * @description `wins_wanted` cannot go below the slots in use (wins plus bids whose result is not known yet): 409 WINS_WANTED_TOO_LOW (details.slots_used).
+         */
+        patch: operations["updateGroup"];
+        trace?: never;
+    };
+    "/api/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness */
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -213,29 +161,12 @@ export interface paths {
          * Your notification preferences
          * @description Which outcomes are emailed; every one until you change it.
          */
-        get: operations["get_preferences_api_me_preferences_get"];
+        get: operations["getPreferences"];
         /**
          * Set your notification preferences
          * @description Replaces them (all four outcomes are required). A snipe whose outcome is turned off records its notification as SUPPRESSED and sends no email; its status is the same.
          */
-        put: operations["put_preferences_api_me_preferences_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness */
-        get: operations["health_api_health_get"];
-        put?: never;
+        put: operations["updatePreferences"];
         post?: never;
         delete?: never;
         options?: never;
@@ -251,7 +182,76 @@ export interface paths {
             cookie?: never;
         };
         /** This OpenAPI document */
-        get: operations["openapi_json_api_openapi_json_get"];
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/snipes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your snipes
+         * @description Newest first, one page at a time. Filters combine: `status`, and the auction's end (the plan's `end_at`) in [`ends_after`, `ends_before`). A filtered page is full unless it is the last (`next_cursor` null); a page cut short by the per-request scan bound still has a `next_cursor`. Keep the same filters while following the cursor.
+         */
+        get: operations["listSnipes"];
+        put?: never;
+        /**
+         * Schedule a snipe
+         * @description Looks the item up on eBay, refuses what cannot be sniped and schedules one workflow execution that bids `max_bid` `bid_offset_seconds` before the auction ends.
+         */
+        post: operations["createSnipe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/snipes/{snipe_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one of your snipes */
+        get: operations["getSnipe"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a scheduled snipe
+         * @description Only a SCHEDULED snipe can be cancelled; once the bid task has claimed it the answer is 409 SNIPE_ALREADY_BIDDING.
+         */
+        delete: operations["cancelSnipe"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a scheduled snipe
+         * @description Changes the max bid, the bid offset and/or the group of a SCHEDULED snipe in one conditional write: once the bid task has claimed the snipe the answer is 409 SNIPE_ALREADY_BIDDING, and the bid is placed with the max bid in force when it was claimed. A new max bid is checked like at creation (same currency, at least eBay's current minimum to bid). A new offset moves the wake-up: the snipe gets a new execution (`<snipe id>-v<n>`) and the old one is stopped. `group_id: null` leaves the group; `warnings` lists members of the group ending within 30 s of this snipe.
+         */
+        patch: operations["updateSnipe"];
+        trace?: never;
+    };
+    "/api/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your sniping statistics
+         * @description Per currency of the max bid: counts by outcome, total spent on wins, savings on wins (max bid - final price) and the fire error (average and p95, ms) of the bids sent.
+         */
+        get: operations["getStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -283,6 +283,11 @@ export interface components {
     schemas: {
         /** BidView */
         BidView: {
+            /**
+             * Fire Error Ms
+             * @description sent_at - fire_at in milliseconds
+             */
+            fire_error_ms: number;
             /** Proxy Bid Id */
             proxy_bid_id: string;
             /**
@@ -291,11 +296,6 @@ export interface components {
              * @example 2026-11-26T13:30:55.123Z
              */
             sent_at: string;
-            /**
-             * Fire Error Ms
-             * @description sent_at - fire_at in milliseconds
-             */
-            fire_error_ms: number;
         };
         /** CreateGroupRequest */
         CreateGroupRequest: {
@@ -316,13 +316,6 @@ export interface components {
         /** CreateSnipeRequest */
         CreateSnipeRequest: {
             /**
-             * Item Id
-             * @description eBay item: RESTful id (v1|123456789012|0), legacy item number (123456789012) or listing URL (https://www.ebay.com/itm/...)
-             * @example v1|123456789012|0
-             */
-            item_id: string;
-            max_bid: components["schemas"]["MaxBidInput"];
-            /**
              * Bid Offset Seconds
              * @description Seconds before the auction ends at which the bid is sent
              * @default 6
@@ -333,25 +326,32 @@ export interface components {
              * @description Win-N group the snipe joins (optional)
              */
             group_id?: string | null;
+            /**
+             * Item Id
+             * @description eBay item: RESTful id (v1|123456789012|0), legacy item number (123456789012) or listing URL (https://www.ebay.com/itm/...)
+             * @example v1|123456789012|0
+             */
+            item_id: string;
+            max_bid: components["schemas"]["MaxBidInput"];
         };
         /** CurrencyStatsView */
         CurrencyStatsView: {
+            counts: components["schemas"]["OutcomeCountsView"];
             /**
              * Currency
              * @example USD
              */
             currency: string;
-            counts: components["schemas"]["OutcomeCountsView"];
-            /** @description Sum of the final prices of wins */
-            total_spent: components["schemas"]["MoneyView"];
-            /** @description Sum of (max bid - final price) over wins */
-            savings_on_wins: components["schemas"]["MoneyView"];
+            fire_error_ms: components["schemas"]["FireErrorView"];
             /**
              * Priced Wins
              * @description Wins with a known final price (the ones the sums cover)
              */
             priced_wins: number;
-            fire_error_ms: components["schemas"]["FireErrorView"];
+            /** @description Sum of (max bid - final price) over wins */
+            savings_on_wins: components["schemas"]["MoneyView"];
+            /** @description Sum of the final prices of wins */
+            total_spent: components["schemas"]["MoneyView"];
         };
         /**
          * EbayCallbackRequest
@@ -375,21 +375,21 @@ export interface components {
          */
         EbayConnectView: {
             /**
-             * Url
-             * @description eBay's consent page; open it in the browser
+             * Expires At
+             * Format: date-time
+             * @example 2026-11-26T13:30:55.123Z
              */
-            url: string;
+            expires_at: string;
             /**
              * State
              * @description Single use, bound to you; eBay returns it with the code. Pass both to POST /api/ebay/callback before expires_at.
              */
             state: string;
             /**
-             * Expires At
-             * Format: date-time
-             * @example 2026-11-26T13:30:55.123Z
+             * Url
+             * @description eBay's consent page; open it in the browser
              */
-            expires_at: string;
+            url: string;
         };
         /**
          * EbayLinkView
@@ -401,18 +401,23 @@ export interface components {
             /** Linked At */
             linked_at: string | null;
             /**
-             * Refresh Expires At
-             * @description When eBay's authorization ends; connect again before then
-             */
-            refresh_expires_at: string | null;
-            /**
              * Needs Reconnect
              * @description eBay no longer accepts the authorization: connect again
              */
             needs_reconnect: boolean;
+            /**
+             * Refresh Expires At
+             * @description When eBay's authorization ends; connect again before then
+             */
+            refresh_expires_at: string | null;
         };
         /** EbayUnlinkView */
         EbayUnlinkView: {
+            /**
+             * Skipped Snipes
+             * @description Your SCHEDULED snipes that ended SKIPPED (EBAY_NOT_LINKED)
+             */
+            skipped_snipes: number;
             /**
              * Unlinked
              * @description Always true: no eBay token is kept
@@ -423,11 +428,6 @@ export interface components {
              * @description Whether an account was linked
              */
             was_linked: boolean;
-            /**
-             * Skipped Snipes
-             * @description Your SCHEDULED snipes that ended SKIPPED (EBAY_NOT_LINKED)
-             */
-            skipped_snipes: number;
         };
         /**
          * EditSnipeRequest
@@ -437,8 +437,6 @@ export interface components {
          *     left as it is.
          */
         EditSnipeRequest: {
-            /** @description New maximum bid, in the snipe's currency and at least the listing's current minimum to bid */
-            max_bid?: components["schemas"]["MaxBidInput"] | null;
             /**
              * Bid Offset Seconds
              * @description New seconds before the end at which the bid is sent; the snipe gets a new execution (<snipe id>-v<n>)
@@ -449,6 +447,8 @@ export interface components {
              * @description Win-N group to join; null leaves the group
              */
             group_id?: string | null;
+            /** @description New maximum bid, in the snipe's currency and at least the listing's current minimum to bid */
+            max_bid?: components["schemas"]["MaxBidInput"] | null;
         };
         /**
          * EmailOn
@@ -456,10 +456,10 @@ export interface components {
          */
         EmailOn: {
             /**
-             * Won
+             * Failed
              * @default true
              */
-            WON: boolean;
+            FAILED: boolean;
             /**
              * Lost
              * @default true
@@ -471,24 +471,24 @@ export interface components {
              */
             SKIPPED: boolean;
             /**
-             * Failed
+             * Won
              * @default true
              */
-            FAILED: boolean;
+            WON: boolean;
         };
         /**
          * EmailOnInput
          * @description Every outcome must be given (PUT replaces the preferences).
          */
         EmailOnInput: {
-            /** Won */
-            WON: boolean;
+            /** Failed */
+            FAILED: boolean;
             /** Lost */
             LOST: boolean;
             /** Skipped */
             SKIPPED: boolean;
-            /** Failed */
-            FAILED: boolean;
+            /** Won */
+            WON: boolean;
         };
         /**
          * ErrorDetails
@@ -508,12 +508,12 @@ export interface components {
              * @example AUCTION_ENDED
              */
             code: string;
+            details: components["schemas"]["ErrorDetails"];
             /**
              * Message
              * @description Human-readable explanation
              */
             message: string;
-            details: components["schemas"]["ErrorDetails"];
         };
         /**
          * ErrorResponse
@@ -536,13 +536,13 @@ export interface components {
              *     ]
              */
             loc: (string | number)[];
+            /** Message */
+            message: string;
             /**
              * Type
              * @example string_pattern_mismatch
              */
             type: string;
-            /** Message */
-            message: string;
         };
         /**
          * FireErrorView
@@ -550,15 +550,15 @@ export interface components {
          */
         FireErrorView: {
             /**
-             * Count
-             * @description Snipes with a bid
-             */
-            count: number;
-            /**
              * Average
              * @description Mean; null without bids
              */
             average: number | null;
+            /**
+             * Count
+             * @description Snipes with a bid
+             */
+            count: number;
             /**
              * P95
              * @description 95th percentile (nearest rank)
@@ -567,11 +567,6 @@ export interface components {
         };
         /** GroupDeletedView */
         GroupDeletedView: {
-            /**
-             * Group Id
-             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            group_id: string;
             /**
              * Deleted
              * @description Always true
@@ -582,6 +577,11 @@ export interface components {
              * @description Snipes that left the group (their group_id is cleared); they go on as ordinary snipes
              */
             detached_snipes: string[];
+            /**
+             * Group Id
+             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            group_id: string;
         };
         /** GroupListView */
         GroupListView: {
@@ -602,18 +602,6 @@ export interface components {
          */
         GroupMemberView: {
             /**
-             * Snipe Id
-             * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            snipe_id: string;
-            status: components["schemas"]["SnipeStatus"];
-            reason: components["schemas"]["Reason"] | null;
-            /**
-             * Title
-             * @description The listing's title
-             */
-            title: string;
-            /**
              * End At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
@@ -624,30 +612,21 @@ export interface components {
              * @description Counts against wins_wanted: won, bidding, or a bid whose result is not known yet
              */
             holds_slot: boolean;
+            reason: components["schemas"]["Reason"] | null;
+            /**
+             * Snipe Id
+             * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            snipe_id: string;
+            status: components["schemas"]["SnipeStatus"];
+            /**
+             * Title
+             * @description The listing's title
+             */
+            title: string;
         };
         /** GroupSummaryView */
         GroupSummaryView: {
-            /**
-             * Group Id
-             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            group_id: string;
-            /**
-             * Name
-             * @example Film cameras: one is enough
-             */
-            name: string;
-            /**
-             * Wins Wanted
-             * @example 1
-             */
-            wins_wanted: number;
-            /**
-             * Slots Used
-             * @description Wins plus bids whose result is not known yet
-             * @example 0
-             */
-            slots_used: number;
             /**
              * Created At
              * Format: date-time
@@ -655,18 +634,6 @@ export interface components {
              */
             created_at: string;
             /**
-             * Updated At
-             * Format: date-time
-             * @example 2026-11-26T13:30:55.123Z
-             */
-            updated_at: string;
-        };
-        /**
-         * GroupView
-         * @description A win-N group: at most ``wins_wanted`` of its snipes win.
-         */
-        GroupView: {
-            /**
              * Group Id
              * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
              */
@@ -677,16 +644,49 @@ export interface components {
              */
             name: string;
             /**
+             * Slots Used
+             * @description Wins plus bids whose result is not known yet
+             * @example 0
+             */
+            slots_used: number;
+            /**
+             * Updated At
+             * Format: date-time
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            updated_at: string;
+            /**
              * Wins Wanted
              * @example 1
              */
             wins_wanted: number;
+        };
+        /**
+         * GroupView
+         * @description A win-N group: at most ``wins_wanted`` of its snipes win.
+         */
+        GroupView: {
             /**
-             * Wins
-             * @description Members that won
-             * @example 0
+             * Created At
+             * Format: date-time
+             * @example 2026-11-26T13:30:55.123Z
              */
-            wins: number;
+            created_at: string;
+            /**
+             * Group Id
+             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            group_id: string;
+            /**
+             * Members
+             * @description By auction end
+             */
+            members: components["schemas"]["GroupMemberView"][];
+            /**
+             * Name
+             * @example Film cameras: one is enough
+             */
+            name: string;
             /**
              * Pending
              * @description Members holding a slot whose result is not known yet (bidding, bid placed, or failed while a bid may be on eBay): possible wins
@@ -700,22 +700,22 @@ export interface components {
              */
             slots_free: number;
             /**
-             * Members
-             * @description By auction end
-             */
-            members: components["schemas"]["GroupMemberView"][];
-            /**
-             * Created At
-             * Format: date-time
-             * @example 2026-11-26T13:30:55.123Z
-             */
-            created_at: string;
-            /**
              * Updated At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             updated_at: string;
+            /**
+             * Wins
+             * @description Members that won
+             * @example 0
+             */
+            wins: number;
+            /**
+             * Wins Wanted
+             * @example 1
+             */
+            wins_wanted: number;
         };
         /** HealthView */
         HealthView: {
@@ -727,27 +727,27 @@ export interface components {
         };
         /** ItemView */
         ItemView: {
-            /**
-             * Item Id
-             * @description eBay RESTful item id, e.g. v1|123456789012|0
-             */
-            item_id: string;
-            /** Title */
-            title: string;
-            /** Image Url */
-            image_url: string | null;
-            /** Item Url */
-            item_url: string | null;
-            /** Seller */
-            seller: string | null;
+            /** @description Price when the snipe was created */
+            current_price: components["schemas"]["MoneyView"] | null;
             /**
              * End At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             end_at: string;
-            /** @description Price when the snipe was created */
-            current_price: components["schemas"]["MoneyView"] | null;
+            /** Image Url */
+            image_url: string | null;
+            /**
+             * Item Id
+             * @description eBay RESTful item id, e.g. v1|123456789012|0
+             */
+            item_id: string;
+            /** Item Url */
+            item_url: string | null;
+            /** Seller */
+            seller: string | null;
+            /** Title */
+            title: string;
         };
         /**
          * MaxBidInput
@@ -755,27 +755,27 @@ export interface components {
          */
         MaxBidInput: {
             /**
-             * Value
-             * @description Decimal amount as a string (never a JSON number), e.g. "123.45"; at most the currency's number of decimals.
-             * @example 123.45
-             */
-            value: string;
-            /**
              * Currency
              * @description ISO 4217 code
              * @example USD
              */
             currency: string;
+            /**
+             * Value
+             * @description Decimal amount as a string (never a JSON number), e.g. "123.45"; at most the currency's number of decimals.
+             * @example 123.45
+             */
+            value: string;
         };
         /**
          * MoneyView
          * @description Public JSON shape of an amount: ``{"value": "123.45", "currency": "USD"}``.
          */
         MoneyView: {
-            /** Value */
-            value: string;
             /** Currency */
             currency: string;
+            /** Value */
+            value: string;
         };
         /**
          * NotificationStatus
@@ -784,26 +784,26 @@ export interface components {
         NotificationStatus: "SENT" | "REJECTED" | "SUPPRESSED";
         /** NotificationView */
         NotificationView: {
-            status: components["schemas"]["NotificationStatus"];
             /**
              * At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             at: string;
+            status: components["schemas"]["NotificationStatus"];
         };
         /** OutcomeCountsView */
         OutcomeCountsView: {
-            /** Won */
-            WON: number;
+            /** Cancelled */
+            CANCELLED: number;
+            /** Failed */
+            FAILED: number;
             /** Lost */
             LOST: number;
             /** Skipped */
             SKIPPED: number;
-            /** Failed */
-            FAILED: number;
-            /** Cancelled */
-            CANCELLED: number;
+            /** Won */
+            WON: number;
             /**
              * Active
              * @description SCHEDULED, BIDDING or BID_PLACED
@@ -816,11 +816,11 @@ export interface components {
          */
         PlanView: {
             /**
-             * Wake At
+             * End At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
-            wake_at: string;
+            end_at: string;
             /**
              * Fire At
              * Format: date-time
@@ -828,17 +828,17 @@ export interface components {
              */
             fire_at: string;
             /**
-             * End At
-             * Format: date-time
-             * @example 2026-11-26T13:30:55.123Z
-             */
-            end_at: string;
-            /**
              * Settle At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             settle_at: string;
+            /**
+             * Wake At
+             * Format: date-time
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            wake_at: string;
         };
         /** PreferencesRequest */
         PreferencesRequest: {
@@ -860,47 +860,47 @@ export interface components {
         Reason: "USER_CANCELLED" | "EBAY_NOT_LINKED" | "EBAY_RECONNECT_REQUIRED" | "ENDED_EARLY" | "OUTBID_BEFORE_FIRE" | "GROUP_SATISFIED" | "AUCTION_ENDED" | "ENDED_BY_BUY_IT_NOW" | "BID_TOO_LOW" | "CANNOT_LOWER_BID" | "CURRENCY_MISMATCH" | "BID_ABOVE_BUY_IT_NOW" | "NOT_ELIGIBLE" | "ITEM_NOT_FOUND" | "BID_INVALID" | "BID_WINDOW_MISSED" | "EBAY_UNAVAILABLE" | "EBAY_AUTH_FAILED" | "RESULT_UNKNOWN" | "INTERNAL_ERROR";
         /** ResultView */
         ResultView: {
-            final_price: components["schemas"]["MoneyView"] | null;
             /**
              * Checked At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             checked_at: string;
+            final_price: components["schemas"]["MoneyView"] | null;
         };
         /**
          * ScheduledSnipeView
          * @description A snipe just scheduled or changed, with warnings about its group.
          */
         ScheduledSnipeView: {
-            /**
-             * Snipe Id
-             * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            snipe_id: string;
-            status: components["schemas"]["SnipeStatus"];
-            /** @description Why the snipe ended CANCELLED, SKIPPED or FAILED */
-            reason: components["schemas"]["Reason"] | null;
-            item: components["schemas"]["ItemView"];
-            max_bid: components["schemas"]["MoneyView"];
+            bid: components["schemas"]["BidView"] | null;
             /** Bid Offset Seconds */
             bid_offset_seconds: number;
-            plan: components["schemas"]["PlanView"];
-            bid: components["schemas"]["BidView"] | null;
-            result: components["schemas"]["ResultView"] | null;
-            notification: components["schemas"]["NotificationView"] | null;
-            /**
-             * Group Id
-             * @description The win-N group the snipe belongs to, if any
-             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            group_id: string | null;
             /**
              * Created At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             created_at: string;
+            /**
+             * Group Id
+             * @description The win-N group the snipe belongs to, if any
+             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            group_id: string | null;
+            item: components["schemas"]["ItemView"];
+            max_bid: components["schemas"]["MoneyView"];
+            notification: components["schemas"]["NotificationView"] | null;
+            plan: components["schemas"]["PlanView"];
+            /** @description Why the snipe ended CANCELLED, SKIPPED or FAILED */
+            reason: components["schemas"]["Reason"] | null;
+            result: components["schemas"]["ResultView"] | null;
+            /**
+             * Snipe Id
+             * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            snipe_id: string;
+            status: components["schemas"]["SnipeStatus"];
             /**
              * Updated At
              * Format: date-time
@@ -941,34 +941,34 @@ export interface components {
          * @description A snipe as its owner sees it.
          */
         SnipeView: {
-            /**
-             * Snipe Id
-             * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            snipe_id: string;
-            status: components["schemas"]["SnipeStatus"];
-            /** @description Why the snipe ended CANCELLED, SKIPPED or FAILED */
-            reason: components["schemas"]["Reason"] | null;
-            item: components["schemas"]["ItemView"];
-            max_bid: components["schemas"]["MoneyView"];
+            bid: components["schemas"]["BidView"] | null;
             /** Bid Offset Seconds */
             bid_offset_seconds: number;
-            plan: components["schemas"]["PlanView"];
-            bid: components["schemas"]["BidView"] | null;
-            result: components["schemas"]["ResultView"] | null;
-            notification: components["schemas"]["NotificationView"] | null;
-            /**
-             * Group Id
-             * @description The win-N group the snipe belongs to, if any
-             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
-             */
-            group_id: string | null;
             /**
              * Created At
              * Format: date-time
              * @example 2026-11-26T13:30:55.123Z
              */
             created_at: string;
+            /**
+             * Group Id
+             * @description The win-N group the snipe belongs to, if any
+             * @example grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            group_id: string | null;
+            item: components["schemas"]["ItemView"];
+            max_bid: components["schemas"]["MoneyView"];
+            notification: components["schemas"]["NotificationView"] | null;
+            plan: components["schemas"]["PlanView"];
+            /** @description Why the snipe ended CANCELLED, SKIPPED or FAILED */
+            reason: components["schemas"]["Reason"] | null;
+            result: components["schemas"]["ResultView"] | null;
+            /**
+             * Snipe Id
+             * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
+             */
+            snipe_id: string;
+            status: components["schemas"]["SnipeStatus"];
             /**
              * Updated At
              * Format: date-time
@@ -1035,181 +1035,29 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_snipe_api_snipes__snipe_id__get: {
+    completeEbayConnect: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description The snipe's id */
-                snipe_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The snipe */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SnipeView"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not found (SNIPE_NOT_FOUND; another user's snipe is not found either) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description VALIDATION_FAILED (details.errors lists each field) or a domain check */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    cancel_snipe_api_snipes__snipe_id__delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The snipe's id */
-                snipe_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The cancelled snipe */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SnipeView"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not found (SNIPE_NOT_FOUND; another user's snipe is not found either) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description VALIDATION_FAILED (details.errors lists each field) or a domain check */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    edit_snipe_api_snipes__snipe_id__patch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The snipe's id */
-                snipe_id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["EditSnipeRequest"];
+                "application/json": components["schemas"]["EbayCallbackRequest"];
             };
         };
         responses: {
-            /** @description The changed snipe, with warnings about its group */
+            /** @description The account is linked */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ScheduledSnipeView"];
+                    "application/json": components["schemas"]["EbayLinkView"];
                 };
             };
-            /** @description The body is not JSON (INVALID_JSON) */
+            /** @description INVALID_STATE (malformed, tampered with or issued to another user), STATE_EXPIRED, STATE_ALREADY_USED, EBAY_CODE_REJECTED (eBay's invalid_grant: the code expired, was used, or comes from another eBay environment) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1227,33 +1075,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND (also another user's group) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description SNIPE_ALREADY_BIDDING (the bid task claimed it), SNIPE_ALREADY_FINISHED, AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (the new offset's wake-up has passed; details.earliest_wake_at), SNIPE_MODIFIED (concurrent edits) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
             /** @description Body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
                 headers: {
@@ -1263,7 +1084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VALIDATION_FAILED (details.errors lists each field; an empty body too), CURRENCY_MISMATCH, MAX_BID_TOO_LOW (details.minimum_bid) */
+            /** @description VALIDATION_FAILED (details.errors lists each field) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1303,7 +1124,306 @@ export interface operations {
             };
         };
     };
-    get_group_api_groups__group_id__get: {
+    connectEbay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consent URL and its state */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EbayConnectView"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    unlinkEbay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EbayUnlinkView"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getEbayStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Linked or not, and until when */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EbayLinkView"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listGroups: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of groups */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupListView"];
+                };
+            };
+            /** @description Bad request (INVALID_JSON, INVALID_CURSOR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (details.errors lists each field) or a domain check */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGroupRequest"];
+            };
+        };
+        responses: {
+            /** @description The new, empty group */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupView"];
+                };
+            };
+            /** @description The body is not JSON (INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100 */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getGroup: {
         parameters: {
             query?: never;
             header?: never;
@@ -1364,7 +1484,7 @@ export interface operations {
             };
         };
     };
-    delete_group_api_groups__group_id__delete: {
+    deleteGroup: {
         parameters: {
             query?: never;
             header?: never;
@@ -1425,7 +1545,7 @@ export interface operations {
             };
         };
     };
-    update_group_api_groups__group_id__patch: {
+    updateGroup: {
         parameters: {
             query?: never;
             header?: never;
@@ -1526,7 +1646,203 @@ export interface operations {
             };
         };
     };
-    list_snipes_api_snipes_get: {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthView"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your notification preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesView"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updatePreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesRequest"];
+            };
+        };
+        responses: {
+            /** @description Your notification preferences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreferencesView"];
+                };
+            };
+            /** @description The body is not JSON (INVALID_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (details.errors lists each field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listSnipes: {
         parameters: {
             query?: {
                 /** @description Only snipes in this status */
@@ -1604,7 +1920,7 @@ export interface operations {
             };
         };
     };
-    create_snipe_api_snipes_post: {
+    createSnipe: {
         parameters: {
             query?: never;
             header?: {
@@ -1723,26 +2039,47 @@ export interface operations {
             };
         };
     };
-    connect_api_ebay_connect_get: {
+    getSnipe: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description The snipe's id */
+                snipe_id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The consent URL and its state */
+            /** @description The snipe */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EbayConnectView"];
+                    "application/json": components["schemas"]["SnipeView"];
                 };
             };
             /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found (SNIPE_NOT_FOUND; another user's snipe is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (details.errors lists each field) or a domain check */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1772,29 +2109,111 @@ export interface operations {
             };
         };
     };
-    callback_api_ebay_callback_post: {
+    cancelSnipe: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description The snipe's id */
+                snipe_id: string;
+            };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EbayCallbackRequest"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The account is linked */
+            /** @description The cancelled snipe */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EbayLinkView"];
+                    "application/json": components["schemas"]["SnipeView"];
                 };
             };
-            /** @description INVALID_STATE (malformed, tampered with or issued to another user), STATE_EXPIRED, STATE_ALREADY_USED, EBAY_CODE_REJECTED (eBay's invalid_grant: the code expired, was used, or comes from another eBay environment) */
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found (SNIPE_NOT_FOUND; another user's snipe is not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED (details.errors lists each field) or a domain check */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateSnipe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The snipe's id */
+                snipe_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditSnipeRequest"];
+            };
+        };
+        responses: {
+            /** @description The changed snipe, with warnings about its group */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduledSnipeView"];
+                };
+            };
+            /** @description The body is not JSON (INVALID_JSON) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1812,6 +2231,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND (also another user's group) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description SNIPE_ALREADY_BIDDING (the bid task claimed it), SNIPE_ALREADY_FINISHED, AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (the new offset's wake-up has passed; details.earliest_wake_at), SNIPE_MODIFIED (concurrent edits) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
             415: {
                 headers: {
@@ -1821,7 +2267,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description VALIDATION_FAILED (details.errors lists each field) */
+            /** @description VALIDATION_FAILED (details.errors lists each field; an empty body too), CURRENCY_MISMATCH, MAX_BID_TOO_LOW (details.minimum_bid) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1861,257 +2307,7 @@ export interface operations {
             };
         };
     };
-    status_api_ebay_status_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Linked or not, and until when */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EbayLinkView"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    disconnect_api_ebay_connection_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Unlinked */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["EbayUnlinkView"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    list_groups_api_groups_get: {
-        parameters: {
-            query?: {
-                /** @description Page size */
-                limit?: number;
-                /** @description next_cursor of the previous page */
-                cursor?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page of groups */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupListView"];
-                };
-            };
-            /** @description Bad request (INVALID_JSON, INVALID_CURSOR) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description VALIDATION_FAILED (details.errors lists each field) or a domain check */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    create_group_api_groups_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateGroupRequest"];
-            };
-        };
-        responses: {
-            /** @description The new, empty group */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GroupView"];
-                };
-            };
-            /** @description The body is not JSON (INVALID_JSON) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100 */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    get_stats_api_stats_get: {
+    getStats: {
         parameters: {
             query?: never;
             header?: never;
@@ -2152,202 +2348,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    get_preferences_api_me_preferences_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Your notification preferences */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PreferencesView"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    put_preferences_api_me_preferences_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PreferencesRequest"];
-            };
-        };
-        responses: {
-            /** @description Your notification preferences */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PreferencesView"];
-                };
-            };
-            /** @description The body is not JSON (INVALID_JSON) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Body larger than the limit (PAYLOAD_TOO_LARGE; details.limit_bytes) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Body is not JSON (UNSUPPORTED_MEDIA_TYPE) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description VALIDATION_FAILED (details.errors lists each field) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Storage or workflow engine throttled or unavailable (STORE_UNAVAILABLE, WORKFLOW_UNAVAILABLE); retry after Retry-After seconds */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    health_api_health_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Alive */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HealthView"];
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    openapi_json_api_openapi_json_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OpenAPI 3.1 document */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
-            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
-            500: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -17,9 +17,18 @@ export function fieldErrorsByName(error: unknown, fields: readonly string[]): Re
   return out;
 }
 
-/** The message to show for a failed call. */
+const TOO_LATE = new Set(["SNIPE_ALREADY_BIDDING", "SNIPE_ALREADY_FINISHED", "AUCTION_ENDED", "AUCTION_ENDING_TOO_SOON"]);
+
+function sentence(text: string): string {
+  const t = text.trim();
+  return t ? `${t[0]?.toUpperCase() ?? ""}${t.slice(1)}${/[.!?]$/.test(t) ? "" : "."}` : t;
+}
+
+/** The message to show for a failed call: the API's own words, "too late" said plainly. */
 export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) {
+    return TOO_LATE.has(error.code) ? `Too late: ${error.message}.`.replace(/\.\.$/, ".") : sentence(error.message);
+  }
   if (error instanceof Error) return error.message;
   return "Something went wrong.";
 }
