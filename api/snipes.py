@@ -24,9 +24,10 @@ from api import examples
 from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
-from workflows import idempotency, scheduling
+from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
+from workflows.timing import to_z
 
 TAGS = ["snipes"]
 
@@ -134,9 +135,7 @@ def create_snipe(
             key=idempotency_key,
             lambda_context=router.lambda_context,
         )
-    return ScheduledSnipeView.with_warnings(
-        snipe, scheduling.group_warnings(services, snipe)
-    )
+    return _scheduled_view(services, snipe)
 
 
 @router.get(
@@ -207,8 +206,14 @@ def list_snipes(
         ends_after=_utc(ends_after),
         ends_before=_utc(ends_before),
     )
+    now = services.now()
+    values = live.live_for_snipes(services, page.items)
     return SnipeListView(
-        items=[SnipeView.of(s) for s in page.items], next_cursor=page.next_cursor
+        items=[
+            SnipeView.of(s, now=now, live=values.get(s.snipe_id)) for s in page.items
+        ],
+        next_cursor=page.next_cursor,
+        server_time=to_z(now),
     )
 
 
@@ -226,7 +231,7 @@ def list_snipes(
 def get_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
-    return SnipeView.of(scheduling.get_snipe(services, identity, snipe_id))
+    return _view(services, scheduling.get_snipe(services, identity, snipe_id))
 
 
 @router.delete(
@@ -255,7 +260,7 @@ def get_snipe(
 def cancel_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
-    return SnipeView.of(scheduling.cancel_snipe(services, identity, snipe_id))
+    return _view(services, scheduling.cancel_snipe(services, identity, snipe_id))
 
 
 @router.patch(
@@ -315,8 +320,21 @@ def edit_snipe(
     services: AppServices,
 ) -> ScheduledSnipeView:
     snipe = scheduling.edit_snipe(services, identity, snipe_id, request)
+    return _scheduled_view(services, snipe)
+
+
+def _view(services: AppServices, snipe: Snipe) -> SnipeView:
+    values = live.live_for_snipes(services, [snipe])
+    return SnipeView.of(snipe, now=services.now(), live=values.get(snipe.snipe_id))
+
+
+def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
+    values = live.live_for_snipes(services, [snipe])
     return ScheduledSnipeView.with_warnings(
-        snipe, scheduling.group_warnings(services, snipe)
+        snipe,
+        scheduling.group_warnings(services, snipe),
+        now=services.now(),
+        live=values.get(snipe.snipe_id),
     )
 
 
