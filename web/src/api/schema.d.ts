@@ -150,6 +150,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/items/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Preview an eBay listing
+         * @description Title, image, current price, minimum bid, bid count, end time and time left, and whether a snipe can be scheduled on it (and why not). Values are at most 30 s old; when eBay cannot be read they are the last known ones (see `as_of` and `age_seconds`).
+         */
+        get: operations["getItem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/preferences": {
         parameters: {
             query?: never;
@@ -252,23 +272,6 @@ export interface paths {
          * @description Per currency of the max bid: counts by outcome, total spent on wins, savings on wins (max bid - final price) and the fire error (average and p95, ms) of the bids sent.
          */
         get: operations["getStats"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/items/{ref}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Preview an item */
-        get: operations["getItem"];
         put?: never;
         post?: never;
         delete?: never;
@@ -725,6 +728,84 @@ export interface components {
              */
             status: string;
         };
+        /**
+         * ItemPreview
+         * @description An eBay listing as it is now, and whether it can be sniped.
+         */
+        ItemPreview: {
+            /**
+             * Age Seconds
+             * @description server_time - as_of, in seconds
+             */
+            age_seconds: number;
+            /**
+             * As Of
+             * Format: date-time
+             * @description When eBay was read
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            as_of: string;
+            /** Bid Count */
+            bid_count: number;
+            /**
+             * Buying Options
+             * @example [
+             *       "AUCTION"
+             *     ]
+             */
+            buying_options: string[];
+            /**
+             * Currency Decimals
+             * @description Decimal places the currency allows in amounts
+             * @example 2
+             */
+            currency_decimals: number;
+            /** @description Current bid (or the price) */
+            current_price: components["schemas"]["MoneyView"];
+            /**
+             * End At
+             * Format: date-time
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            end_at: string;
+            /** Image Url */
+            image_url: string | null;
+            /**
+             * Item Id
+             * @example v1|123456789012|0
+             */
+            item_id: string;
+            /** Item Url */
+            item_url: string | null;
+            /**
+             * Legacy Item Id
+             * @example 123456789012
+             */
+            legacy_item_id: string;
+            /** @description The least eBay accepts as the next bid; null if not offered */
+            minimum_bid: components["schemas"]["MoneyView"] | null;
+            /**
+             * Not Snipeable Reason
+             * @description Why not (null when snipeable)
+             */
+            not_snipeable_reason: ("NOT_AN_AUCTION" | "ENDED" | "ENDING_TOO_SOON") | null;
+            /**
+             * Server Time
+             * Format: date-time
+             * @description The server's clock at answering
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            server_time: string;
+            /**
+             * Snipeable
+             * @description Whether POST /api/snipes can schedule it
+             */
+            snipeable: boolean;
+            /** Time Left Seconds */
+            time_left_seconds: number;
+            /** Title */
+            title: string;
+        };
         /** ItemView */
         ItemView: {
             /** @description Price when the snipe was created */
@@ -748,6 +829,38 @@ export interface components {
             seller: string | null;
             /** Title */
             title: string;
+        };
+        /**
+         * LiveItemView
+         * @description The listing now: from a cache at most 30 s old, or, when eBay cannot be
+         *     read (or the daily call budget is short), the last known values with
+         *     their age.
+         */
+        LiveItemView: {
+            /**
+             * Age Seconds
+             * @description server_time - as_of, in seconds
+             */
+            age_seconds: number;
+            /**
+             * As Of
+             * Format: date-time
+             * @description When these values were read from eBay
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            as_of: string;
+            /**
+             * Bid Count
+             * @description Bids so far; null if not known yet
+             */
+            bid_count: number | null;
+            /** @description Current price; null if never known */
+            current_price: components["schemas"]["MoneyView"] | null;
+            /**
+             * Time Left Seconds
+             * @description Until the auction ends
+             */
+            time_left_seconds: number;
         };
         /**
          * MaxBidInput
@@ -889,12 +1002,21 @@ export interface components {
              */
             group_id: string | null;
             item: components["schemas"]["ItemView"];
+            /** @description The auction now (price, bids, time left) while the snipe is active; null once it has finished */
+            live: components["schemas"]["LiveItemView"] | null;
             max_bid: components["schemas"]["MoneyView"];
             notification: components["schemas"]["NotificationView"] | null;
             plan: components["schemas"]["PlanView"];
             /** @description Why the snipe ended CANCELLED, SKIPPED or FAILED */
             reason: components["schemas"]["Reason"] | null;
             result: components["schemas"]["ResultView"] | null;
+            /**
+             * Server Time
+             * Format: date-time
+             * @description The server's clock at answering
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            server_time: string;
             /**
              * Snipe Id
              * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
@@ -912,9 +1034,6 @@ export interface components {
              * @description Members of the snipe's group ending within 30 s of it: the later one cannot know the earlier result and may be skipped
              */
             warnings?: string[];
-            live: components["schemas"]["LiveItemView"] | null;
-            /** Format: date-time */
-            server_time: string;
         };
         /** SnipeListView */
         SnipeListView: {
@@ -928,7 +1047,12 @@ export interface components {
              * @description Pass as ?cursor= for the next page; null on the last page
              */
             next_cursor: string | null;
-            /** Format: date-time */
+            /**
+             * Server Time
+             * Format: date-time
+             * @description The server's clock at answering
+             * @example 2026-11-26T13:30:55.123Z
+             */
             server_time: string;
         };
         /**
@@ -957,12 +1081,21 @@ export interface components {
              */
             group_id: string | null;
             item: components["schemas"]["ItemView"];
+            /** @description The auction now (price, bids, time left) while the snipe is active; null once it has finished */
+            live: components["schemas"]["LiveItemView"] | null;
             max_bid: components["schemas"]["MoneyView"];
             notification: components["schemas"]["NotificationView"] | null;
             plan: components["schemas"]["PlanView"];
             /** @description Why the snipe ended CANCELLED, SKIPPED or FAILED */
             reason: components["schemas"]["Reason"] | null;
             result: components["schemas"]["ResultView"] | null;
+            /**
+             * Server Time
+             * Format: date-time
+             * @description The server's clock at answering
+             * @example 2026-11-26T13:30:55.123Z
+             */
+            server_time: string;
             /**
              * Snipe Id
              * @example snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N
@@ -975,9 +1108,6 @@ export interface components {
              * @example 2026-11-26T13:30:55.123Z
              */
             updated_at: string;
-            live: components["schemas"]["LiveItemView"] | null;
-            /** Format: date-time */
-            server_time: string;
         };
         /** StatsView */
         StatsView: {
@@ -996,35 +1126,6 @@ export interface components {
             name?: string | null;
             /** Wins Wanted */
             wins_wanted?: number | null;
-        };
-        /** LiveItemView */
-        LiveItemView: {
-            current_price: components["schemas"]["MoneyView"] | null;
-            bid_count: number | null;
-            time_left_seconds: number;
-            /** Format: date-time */
-            as_of: string;
-            age_seconds: number;
-        };
-        /** ItemPreview */
-        ItemPreview: {
-            item_id: string;
-            legacy_item_id: string;
-            title: string;
-            image_url: string | null;
-            item_url: string | null;
-            current_price: components["schemas"]["MoneyView"];
-            minimum_bid: components["schemas"]["MoneyView"] | null;
-            bid_count: number;
-            /** Format: date-time */
-            end_at: string;
-            time_left_seconds: number;
-            buying_options: string[];
-            snipeable: boolean;
-            not_snipeable_reason: string | null;
-            currency_decimals: number;
-            /** Format: date-time */
-            server_time: string;
         };
     };
     responses: never;
@@ -1667,6 +1768,85 @@ export interface operations {
             /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description RESTful item id (v1|123456789012|0), legacy item number (123456789012) or URL-encoded listing URL */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The listing now */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemPreview"];
+                };
+            };
+            /** @description No identity from the Cognito authorizer (UNAUTHORIZED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description eBay has no such item (ITEM_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not an item id, item number or eBay listing URL (INVALID_ITEM_ID) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description eBay unavailable and nothing known about the item yet */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description EBAY_BUDGET_EXHAUSTED (today's eBay calls for previews are spent), STORE_UNAVAILABLE */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2348,55 +2528,6 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    getItem: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                ref: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The item */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ItemPreview"];
-                };
-            };
-            /** @description UNAUTHORIZED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description ITEM_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description bad ref */
-            422: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
