@@ -44,7 +44,7 @@ export async function linkEbay(page: Page, ebayUser: string): Promise<void> {
   await page.getByRole("button", { name: "Connect eBay account" }).click();
   await expect(page.getByRole("heading", { name: "Grant application access" })).toBeVisible();
   await page.getByLabel("Simulated eBay user").fill(ebayUser);
-  await page.getByRole("button", { name: "Agree" }).click();
+  await page.getByRole("button", { name: "Agree", exact: true }).click();
   await expect(page).toHaveURL(/\/ebay\/callback\?/);
   await expect(page.getByTestId("ebay-linked")).toBeVisible();
 }

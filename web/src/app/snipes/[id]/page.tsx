@@ -93,6 +93,8 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
       return unwrap(await api.PATCH("/api/snipes/{snipe_id}", { params: { path: { snipe_id: snipe.snipe_id } }, body }));
     },
     onSuccess: (updated) => {
+      setMaxBid(updated.max_bid.value);
+      setOffset(String(updated.bid_offset_seconds));
       queryClient.setQueryData(keys.snipe(snipe.snipe_id), updated);
       void queryClient.invalidateQueries({ queryKey: keys.snipes });
       setSaved(
@@ -281,7 +283,7 @@ export default function SnipeDetailPage() {
       </dl>
       <h2>Timeline</h2>
       <Timeline snipe={snipe} />
-      {snipe.status === "SCHEDULED" ? <EditForm key={snipe.updated_at} snipe={snipe} /> : null}
+      {snipe.status === "SCHEDULED" ? <EditForm key={snipe.snipe_id} snipe={snipe} /> : null}
       {!final ? (
         <div>
           <CancelButton snipe={snipe} />
