@@ -43,7 +43,7 @@ export default defineConfig({
     url: `http://127.0.0.1:${webPort}/signin`,
     timeout: 300_000,
     reuseExistingServer: false,
-    stdout: "pipe",
+    stdout: "ignore",
     stderr: "pipe",
     gracefulShutdown: { signal: "SIGINT", timeout: 20_000 },
     env: {

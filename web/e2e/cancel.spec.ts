@@ -1,6 +1,6 @@
 // Scenario 3: a cancel, and a too-late cancel that shows the API's message.
-import { expect, test } from "@playwright/test";
-import { apiGet, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, tokenOf } from "./support";
+import { expect } from "@playwright/test";
+import { apiGet, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, tokenOf, test } from "./support";
 
 test("cancel a scheduled snipe after confirming", async ({ page, request }) => {
   const user = newUser("canceller");

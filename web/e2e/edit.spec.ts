@@ -1,6 +1,6 @@
 // Scenario 2: an edit of the max bid and the offset takes effect at bid time.
-import { expect, test } from "@playwright/test";
-import { apiGet, auctionState, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, tokenOf } from "./support";
+import { expect } from "@playwright/test";
+import { apiGet, auctionState, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, tokenOf, test } from "./support";
 
 type Snipe = { status: string; plan: { fire_at: string; end_at: string }; bid: { sent_at: string } | null };
 

@@ -1,6 +1,6 @@
 // Scenario 4: invalid input shows the API's field errors inline and stores nothing.
-import { expect, test } from "@playwright/test";
-import { apiGet, createAuction, linkEbay, newUser, shot, signIn, tokenOf } from "./support";
+import { expect } from "@playwright/test";
+import { apiGet, createAuction, linkEbay, newUser, shot, signIn, tokenOf, test } from "./support";
 
 test("invalid max bid and offset: inline field errors, nothing stored", async ({ page, request }) => {
   const user = newUser("typo");

@@ -1,12 +1,14 @@
 // Scenario 5: two users never see each other's snipes.
-import { expect, test } from "@playwright/test";
-import { createAuction, createSnipeInUi, linkEbay, newUser, signIn } from "./support";
+import { expect } from "@playwright/test";
+import { createAuction, createSnipeInUi, linkEbay, newUser, signIn, localOnly, test } from "./support";
 
 test("two users never see each other's snipes", async ({ browser, request }) => {
   const alice = newUser("alice");
   const bob = newUser("bob");
-  const alicePage = await (await browser.newContext()).newPage();
-  const bobPage = await (await browser.newContext()).newPage();
+  const contexts = [await browser.newContext(), await browser.newContext()];
+  for (const context of contexts) await localOnly(context);
+  const [alicePage, bobPage] = await Promise.all(contexts.map((c) => c.newPage()));
+  if (!alicePage || !bobPage) throw new Error("no pages");
 
   await signIn(alicePage, alice);
   await linkEbay(alicePage, alice);

@@ -1,6 +1,6 @@
 // Scenario 6: an expired or bad session leads back to sign-in with a message.
-import { expect, test } from "@playwright/test";
-import { newUser, shot, signIn, stack } from "./support";
+import { expect } from "@playwright/test";
+import { newUser, shot, signIn, stack, test } from "./support";
 
 test("a token that expires while the app is open leads back to sign-in", async ({ page, request }) => {
   const user = newUser("sleepy");

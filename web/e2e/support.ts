@@ -1,8 +1,20 @@
 // Shared helpers of the browser tests (the stack, users, auctions, screenshots).
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { test as base, expect, type APIRequestContext, type BrowserContext, type Page } from "@playwright/test";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+
+/** Tests never reach the internet: only the local stack answers (listing images are eBay URLs). */
+export async function localOnly(context: BrowserContext): Promise<void> {
+  await context.route(/^https?:\/\/(?!127\.0\.0\.1[:/]|localhost[:/])/, (route) => route.abort("blockedbyclient"));
+}
+
+export const test = base.extend({
+  context: async ({ context }, provide) => {
+    await localOnly(context);
+    await provide(context);
+  },
+});
 
 export type Stack = { api_url: string; ebay_url: string; postmark_url: string; web_url: string };
 
@@ -19,7 +31,7 @@ export const SCREENSHOTS = path.join(__dirname, "..", "test-results", "screensho
 
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true, scale: "css" });
 }
 
 export async function signIn(page: Page, user: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Every page, on a desktop and on a phone (project "phone"): it renders, has
 // one h1, is reachable by keyboard, and is screenshotted for the docs.
-import { expect, test } from "@playwright/test";
-import { createAuction, linkEbay, newUser, shot, signIn } from "./support";
+import { expect } from "@playwright/test";
+import { createAuction, linkEbay, newUser, shot, signIn, test } from "./support";
 
 test("every page renders, with a screenshot", async ({ page, request }, testInfo) => {
   const project = testInfo.project.name;

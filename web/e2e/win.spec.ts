@@ -1,8 +1,8 @@
 // Scenario 1: a new user signs in, links eBay through the consent flow,
 // snipes from a listing URL on an auction ending ~30 s later, watches it turn
 // WON with the final price, and the email is in the Postmark outbox.
-import { expect, test } from "@playwright/test";
-import { auctionState, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, stack } from "./support";
+import { expect } from "@playwright/test";
+import { auctionState, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, stack, test } from "./support";
 
 test("a new user links eBay, snipes from a listing URL and wins; the email is sent", async ({ page, request }) => {
   const user = newUser("winner");

@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import type { SnipeStatus, SnipeView } from "@/api/client";
+import { Thumb } from "./Thumb";
 import { useServerNow } from "@/lib/clock";
 import { FINAL_STATUSES, REASON_TEXT, STATUS_LABEL, formatDuration, formatMoney, formatTime } from "@/lib/format";
 
@@ -54,12 +55,7 @@ export function SnipeCard({ snipe }: { snipe: SnipeView }) {
   const final = FINAL_STATUSES.has(snipe.status);
   return (
     <li className="card" data-testid="snipe-card" data-snipe-id={snipe.snipe_id}>
-      {snipe.item.image_url ? (
-        // eslint-disable-next-line @next/next/no-img-element -- eBay's image host, any size
-        <img src={snipe.item.image_url} alt="" />
-      ) : (
-        <div className="thumb" aria-hidden="true" />
-      )}
+      <Thumb src={snipe.item.image_url} />
       <div>
         <h2>
           <Link href={`/snipes/${encodeURIComponent(snipe.snipe_id)}`}>{snipe.item.title}</Link>

@@ -12,7 +12,8 @@ export function fieldErrorsByName(error: unknown, fields: readonly string[]): Re
   for (const e of errors) {
     const parts = e.loc.filter((p): p is string => typeof p === "string" && p !== "body");
     const name = parts.find((p) => fields.includes(p)) ?? "";
-    out[name] = out[name] ? `${out[name]} ${e.message}` : e.message;
+    const message = sentence(e.message.replace(/^Value error, /, ""));
+    out[name] = out[name] ? `${out[name]} ${message}` : message;
   }
   return out;
 }

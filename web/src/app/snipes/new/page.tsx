@@ -6,6 +6,7 @@ import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap } from "@/api/client";
 import { Countdown } from "@/components/Snipe";
+import { Thumb } from "@/components/Thumb";
 import { useApi } from "@/lib/api";
 import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
 import { NOT_SNIPEABLE_TEXT, formatMoney } from "@/lib/format";
@@ -127,12 +128,7 @@ export default function NewSnipePage() {
 
       {item ? (
         <section aria-labelledby="preview-title" className="preview" data-testid="item-preview">
-          {item.image_url ? (
-            // eslint-disable-next-line @next/next/no-img-element -- eBay's image host
-            <img src={item.image_url} alt="" />
-          ) : (
-            <div className="thumb" aria-hidden="true" />
-          )}
+          <Thumb src={item.image_url} className="preview-image" />
           <div>
             <h2 id="preview-title" style={{ marginTop: 0 }}>
               {item.title}
