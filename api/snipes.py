@@ -44,7 +44,8 @@ _CREATE_422 = (
 )
 _CREATE_409 = (
     "AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (details.earliest_end_at),"
-    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED; with an Idempotency-Key:"
+    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED, SNIPE_EXISTS (you have an active"
+    " snipe on this item: details.snipe_id); with an Idempotency-Key:"
     " IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS"
 )
 _EDIT_409 = (

@@ -52,8 +52,9 @@ class StackConfig:
     postmark_port: int = 0
     moto_port: int = 0
     server_mode: bool = False  # True: moto server on 127.0.0.1 (inspect with aws CLI)
-    # Where the eBay simulator's consent page sends the browser (the web app's
-    # /ebay/callback); None keeps the simulator's default.
+    # Where the eBay simulator's consent page sends the browser after "Agree"
+    # (the RuName's accept URL): a web app's /ebay/callback. None: the
+    # simulator's default.
     consent_redirect_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
@@ -131,10 +132,10 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
         )
         ebay, ebay_server = start_ebay_simulator(
             port=config.ebay_port,
+            **redirect,
             client_id=EBAY_CLIENT_ID,
             client_secret=EBAY_CLIENT_SECRET,
             ru_name=EBAY_RU_NAME,
-            **redirect,
         )
         stack.callback(_stop, ebay_server)
         postmark, postmark_server = start_postmark_simulator(

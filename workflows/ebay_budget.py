@@ -95,8 +95,11 @@ class DailyBudget:
     def try_spend(self, api: str, now: datetime) -> bool:
         """Count an optional call if the day's optional share allows it."""
         allowance = self.allowance(api)
+        cap = allowance.limit - allowance.reserve
+        if cap <= 0:
+            return False
         try:
-            calls = self._add(api, now, condition=allowance.limit - allowance.reserve)
+            calls = self._add(api, now, condition=cap)
         except ClientError as exc:
             if condition_failed(exc):
                 logger.info("eBay optional call budget spent", extra={"api": api})

@@ -114,6 +114,11 @@ def preview_item(services: Services, text: str) -> LiveItem:
     return fresh
 
 
+def remember(services: Services, item: ebay.EbayItem, ref: ebay.ItemRef) -> None:
+    """Put a read made for another reason (create, edit) into the cache."""
+    _store(services, [item.item_id, _cache_key(ref)], LiveItem.of(item, services.now()))
+
+
 def _ref_error(message: str) -> dict[str, object]:
     return {"loc": ["path", "ref"], "type": "value_error", "message": message}
 
