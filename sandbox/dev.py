@@ -82,7 +82,7 @@ class DevPorts:
             ebay=port("SANDBOX_EBAY_PORT", 8001),
             postmark=port("SANDBOX_POSTMARK_PORT", 8002),
             moto=port("SANDBOX_MOTO_PORT", 8003),
-            web=port("SANDBOX_WEB_PORT", 3000),
+            web=web_port(),
         )
 
 
