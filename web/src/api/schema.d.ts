@@ -2152,7 +2152,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (details.earliest_end_at), EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED; with an Idempotency-Key: IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS */
+            /** @description AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (details.earliest_end_at), EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED, SNIPE_EXISTS (you have an active snipe on this item: details.snipe_id); with an Idempotency-Key: IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     [name: string]: unknown;
