@@ -30,6 +30,10 @@ export function messageOf(error: unknown): string {
   if (error instanceof ApiError) {
     return TOO_LATE.has(error.code) ? `Too late: ${error.message}.`.replace(/\.\.$/, ".") : sentence(error.message);
   }
+  if (error instanceof TypeError) {
+    // fetch's network failure: the request may or may not have arrived.
+    return "The service could not be reached (or its answer was lost). Check your connection and try again: trying again is safe.";
+  }
   if (error instanceof Error) return error.message;
   return "Something went wrong.";
 }
