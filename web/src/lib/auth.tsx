@@ -76,11 +76,19 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
       void manager?.removeUser();
       setSignInMessage(message ?? null);
       setSession(null);
+      if (config.auth.mode === "cognito" && !message) {
+        // Also end the Hosted UI's own session, or the next sign-in would skip the login.
+        const logout = new URL(`${config.auth.domain}/logout`);
+        logout.searchParams.set("client_id", config.auth.clientId);
+        logout.searchParams.set("logout_uri", `${window.location.origin}/signin`);
+        window.location.assign(logout.toString());
+        return;
+      }
       const here = window.location.pathname + window.location.search;
       const next = here && here !== "/signin" && message ? `?next=${encodeURIComponent(here)}` : "";
       router.replace(`/signin${next}`);
     },
-    [manager, router],
+    [config, manager, router],
   );
 
   // End the session when its token expires.
