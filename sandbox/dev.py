@@ -220,7 +220,11 @@ def run(
         from api.app import lambda_handler  # after the environment is in place
 
         api = BackgroundServer(
-            LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
+            LocalApi(
+                lambda_handler, signing_key=key, origins=cors_origins().split(",")
+            ),
+            port=ports.api,
+            name="local-api",
         ).start()
         web: WebApp | None = None
         try:

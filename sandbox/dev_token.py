@@ -7,15 +7,15 @@ there users sign in through Cognito's Hosted UI. Body ``{"user_id": "alice"}``
 "user_id", "email", "expires_at"}``, a token the local gateway accepts as it
 accepts ``python -m sandbox token alice``.
 
-CORS: the origins of ``CORS_ALLOWED_ORIGINS`` (the web app), read per request.
+CORS: the local gateway's origins (the web app's).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,13 +31,8 @@ ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key"
 EXPOSE_HEADERS = "Location,Retry-After,X-Server-Time"
 
 
-def cors_headers(origin: str | None) -> dict[str, str]:
+def cors_headers(origin: str | None, allowed: Sequence[str]) -> dict[str, str]:
     """CORS response headers for ``origin`` when it is an allowed one, else none."""
-    allowed = {
-        o.strip()
-        for o in os.environ.get("CORS_ALLOWED_ORIGINS", "").split(",")
-        if o.strip()
-    }
     if not origin or origin == "*" or origin not in allowed:
         return {}
     return {
@@ -49,26 +44,27 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     }
 
 
-def handle(request: Request, *, key: bytes) -> Response:
+def handle(request: Request, *, key: bytes, origins: Sequence[str]) -> Response:
     origin = request.headers.get("Origin")
+    cors = cors_headers(origin, origins)
     if request.method == "OPTIONS":
-        headers = cors_headers(origin)
+        headers = dict(cors)
         if headers:
             headers["Access-Control-Allow-Methods"] = "OPTIONS,POST"
         return Response(status=204, headers=headers)
     if request.method != "POST":
-        return _error(405, "METHOD_NOT_ALLOWED", "use POST", origin)
+        return _error(405, "METHOD_NOT_ALLOWED", "use POST", cors)
     try:
         body = json.loads(request.get_data(as_text=True) or "null")
     except ValueError:
-        return _error(400, "INVALID_JSON", "the request body is not valid JSON", origin)
+        return _error(400, "INVALID_JSON", "the request body is not valid JSON", cors)
     errors = _validate(body)
     if errors:
         return _error(
             422,
             "VALIDATION_FAILED",
             "the request is not valid",
-            origin,
+            cors,
             {"errors": errors},
         )
     user_id = str(body["user_id"])
@@ -88,7 +84,7 @@ def handle(request: Request, *, key: bytes) -> Response:
         json.dumps(payload),
         status=200,
         content_type="application/json",
-        headers={**cors_headers(origin), "Cache-Control": "no-store"},
+        headers={**cors, "Cache-Control": "no-store"},
     )
 
 
@@ -131,7 +127,7 @@ def _error(
     status: int,
     code: str,
     message: str,
-    origin: str | None,
+    cors: dict[str, str],
     details: dict[str, Any] | None = None,
 ) -> Response:
     return Response(
@@ -140,5 +136,5 @@ def _error(
         ),
         status=status,
         content_type="application/json",
-        headers=cors_headers(origin),
+        headers=cors,
     )

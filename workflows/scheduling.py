@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from workflows import active_items, ebay, groups, live
 from workflows.errors import (
@@ -33,6 +39,7 @@ from workflows.errors import (
     WorkflowUnavailable,
 )
 from workflows.executions import ExecutionControl, ExecutionNameTaken
+from workflows.json_types import WholeNumbers
 from workflows.models import ItemSnapshot, Reason, Snipe, SnipeStatus
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
@@ -149,7 +156,7 @@ class MaxBidInput(BaseModel):
         str,
         Field(
             strict=True,
-            pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$",
+            pattern=r"^(?:[1-9][0-9]{0,8}|0)(?:\.[0-9]{1,3})?$",
             description=(
                 'Decimal amount as a string (never a JSON number), e.g. "123.45";'
                 " at most the currency's number of decimals."
@@ -195,7 +202,7 @@ GroupIdInput = Annotated[
 ]
 
 
-class CreateSnipeRequest(BaseModel):
+class CreateSnipeRequest(WholeNumbers):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     item_id: Annotated[
@@ -226,7 +233,7 @@ class CreateSnipeRequest(BaseModel):
     )
 
 
-class EditSnipeRequest(BaseModel):
+class EditSnipeRequest(WholeNumbers):
     """The changes to a SCHEDULED snipe; at least one field.
 
     ``group_id: null`` takes the snipe out of its group; an absent field is
