@@ -310,20 +310,18 @@ export interface components {
             name: string;
             /**
              * Wins Wanted
-             * @description Stop bidding once this many of the group's snipes won
-             * @default 1
+             * @description Stop bidding once this many of the group's snipes won. Default: 1
              * @example 1
              */
-            wins_wanted: number;
+            wins_wanted?: number;
         };
         /** CreateSnipeRequest */
         CreateSnipeRequest: {
             /**
              * Bid Offset Seconds
-             * @description Seconds before the auction ends at which the bid is sent
-             * @default 6
+             * @description Seconds before the auction ends at which the bid is sent. Default: 6
              */
-            bid_offset_seconds: number;
+            bid_offset_seconds?: number;
             /**
              * Group Id
              * @description Win-N group the snipe joins (optional)
@@ -444,14 +442,14 @@ export interface components {
              * Bid Offset Seconds
              * @description New seconds before the end at which the bid is sent; the snipe gets a new execution (<snipe id>-v<n>)
              */
-            bid_offset_seconds?: number | null;
+            bid_offset_seconds?: number;
             /**
              * Group Id
              * @description Win-N group to join; null leaves the group
              */
             group_id?: string | null;
             /** @description New maximum bid, in the snipe's currency and at least the listing's current minimum to bid */
-            max_bid?: components["schemas"]["MaxBidInput"] | null;
+            max_bid?: components["schemas"]["MaxBidInput"];
         };
         /**
          * EmailOn
@@ -499,7 +497,7 @@ export interface components {
          */
         ErrorDetails: {
             /** Errors */
-            errors?: components["schemas"]["FieldError"][] | null;
+            errors?: components["schemas"]["FieldError"][];
         } & {
             [key: string]: unknown;
         };
@@ -509,8 +507,9 @@ export interface components {
              * Code
              * @description Machine-readable error code
              * @example AUCTION_ENDED
+             * @enum {string}
              */
-            code: string;
+            code: "ACCESS_DENIED" | "AUCTION_ENDED" | "AUCTION_ENDING_TOO_SOON" | "BAD_REQUEST" | "CONFLICT" | "CURRENCY_MISMATCH" | "DEFAULT_4XX" | "DEFAULT_5XX" | "EBAY_BUDGET_EXHAUSTED" | "EBAY_CODE_REJECTED" | "EBAY_ERROR" | "EBAY_NOT_LINKED" | "EBAY_RECONNECT_REQUIRED" | "EBAY_UNAVAILABLE" | "GROUP_NOT_FOUND" | "IDEMPOTENCY_IN_PROGRESS" | "IDEMPOTENCY_KEY_REUSED" | "INTEGRATION_FAILURE" | "INTEGRATION_TIMEOUT" | "INTERNAL_ERROR" | "INVALID_CURSOR" | "INVALID_ITEM_ID" | "INVALID_JSON" | "INVALID_STATE" | "INVALID_TIME_RANGE" | "ITEM_NOT_FOUND" | "MAX_BID_TOO_LOW" | "METHOD_NOT_ALLOWED" | "MISSING_AUTHENTICATION_TOKEN" | "NOT_AN_AUCTION" | "NOT_FOUND" | "PAYLOAD_TOO_LARGE" | "QUOTA_EXCEEDED" | "REQUEST_TOO_LARGE" | "ROUTE_NOT_FOUND" | "SERVICE_UNAVAILABLE" | "SNIPE_ALREADY_BIDDING" | "SNIPE_ALREADY_FINISHED" | "SNIPE_EXISTS" | "SNIPE_MODIFIED" | "SNIPE_NOT_FOUND" | "STATE_ALREADY_USED" | "STATE_EXPIRED" | "STORE_UNAVAILABLE" | "THROTTLED" | "TOO_MANY_ACTIVE_SNIPES" | "UNAUTHORIZED" | "UNPROCESSABLE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_FAILED" | "WAF_FILTERED" | "WINS_WANTED_TOO_LOW" | "WORKFLOW_UNAVAILABLE";
             details: components["schemas"]["ErrorDetails"];
             /**
              * Message
@@ -879,6 +878,17 @@ export interface components {
              * @example 123.45
              */
             value: string;
+        } | {
+            /** @enum {unknown} */
+            currency?: "JPY" | "KRW";
+            value?: unknown;
+        } | {
+            /** @enum {unknown} */
+            currency?: "BHD" | "KWD";
+            value?: unknown;
+        } | {
+            currency?: unknown;
+            value?: unknown;
         };
         /**
          * MoneyView
@@ -1122,10 +1132,18 @@ export interface components {
          * @description Change the name and/or ``wins_wanted`` (not below the slots in use).
          */
         UpdateGroupRequest: {
-            /** Name */
-            name?: string | null;
-            /** Wins Wanted */
-            wins_wanted?: number | null;
+            /**
+             * Name
+             * @description Your name for the group (1-100 characters)
+             * @example Film cameras: one is enough
+             */
+            name?: string;
+            /**
+             * Wins Wanted
+             * @description Stop bidding once this many of the group's snipes won
+             * @example 1
+             */
+            wins_wanted?: number;
         };
     };
     responses: never;
@@ -1378,7 +1396,7 @@ export interface operations {
                 /** @description Page size */
                 limit?: number;
                 /** @description next_cursor of the previous page */
-                cursor?: string | null;
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -2008,7 +2026,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Unexpected error (INTERNAL_ERROR); nothing internal is disclosed */
@@ -2026,15 +2046,15 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only snipes in this status */
-                status?: components["schemas"]["SnipeStatus"] | null;
+                status?: components["schemas"]["SnipeStatus"];
                 /** @description Page size */
                 limit?: number;
                 /** @description next_cursor of the previous page */
-                cursor?: string | null;
-                /** @description Only snipes whose auction ends at or after this time (ISO 8601 with a zone, e.g. 2026-05-01T00:00:00Z) */
-                ends_after?: string | null;
-                /** @description Only snipes whose auction ends before this time */
-                ends_before?: string | null;
+                cursor?: string;
+                /** @description Only snipes whose auction ends at or after this time (ISO 8601 with a zone, e.g. 2026-05-01T00:00:00Z; 1970 to 2199) */
+                ends_after?: string;
+                /** @description Only snipes whose auction ends before this time (1970 to 2199) */
+                ends_before?: string;
             };
             header?: never;
             path?: never;
@@ -2105,7 +2125,7 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description Makes the create safe to retry: for 24 hours the same key and body return the same snipe (201) instead of a second one. 1-255 visible ASCII characters, e.g. a UUID; unique per intended snipe. */
-                "idempotency-key"?: string | null;
+                "idempotency-key"?: string;
             };
             path?: never;
             cookie?: never;
