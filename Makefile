@@ -16,11 +16,13 @@ include build.mk
 .PHONY: help venv sam-venv dev demo token check test lint format typecheck infra-lint security unit scenarios build clean openapi fuzz
 
 help:
-	@echo "make dev        run the whole stack locally (API on http://127.0.0.1:8000)"
+	@echo "make dev        run the whole stack locally (web app on http://127.0.0.1:3000, API on :8000)"
 	@echo "make dev-sfn-local  make dev with Step Functions Local (Docker) as engine"
 	@echo "make demo       with make dev running: one winning and one losing snipe"
 	@echo "make token USER_ID=alice   print a bearer token for a user"
 	@echo "make check      lint, type-check, validate infrastructure, run every test (CI)"
+	@echo "make web-test   the web app's browser tests (Playwright + Debian chromium)"
+	@echo "make web-check  the web app: lint, type check, API client in sync, browser tests"
 	@echo "make test       run the test suite only"
 	@echo "make lint       ruff lint + format check"
 	@echo "make typecheck  mypy --strict"
@@ -55,7 +57,7 @@ demo: venv
 token: venv
 	@$(BIN)/python -m sandbox token $(or $(USER_ID),$(USER))
 
-check: lint typecheck infra-lint security test
+check: lint typecheck infra-lint security test web-check
 
 test: venv
 	$(BIN)/pytest
@@ -118,3 +120,33 @@ fuzz: venv
 
 clean:
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+
+# --- web app (web/, Next.js) ---------------------------------------------------
+# Packages from web/package-lock.json (npm ci); the browser is Debian's chromium
+# (CHROMIUM_PATH, default /usr/bin/chromium), never a downloaded one. The
+# browser tests start their own fresh stack (python -m sandbox dev) on ports
+# E2E_PORT_BASE..+3 (default 8100) and E2E_WEB_PORT (default 3100).
+WEB := web
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+.PHONY: web-install web-lint web-typecheck web-test web-check web-api
+web-install: $(WEB)/node_modules/.package-lock.json
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+web-lint: web-install
+	cd $(WEB) && npm run --silent lint
+
+# tsc --strict, and the generated API client in sync with docs/openapi.json.
+web-typecheck: web-install
+	cd $(WEB) && npm run --silent typecheck && npm run --silent check:api
+
+# Regenerate web/src/api/schema.d.ts from docs/openapi.json (commit it).
+web-api: web-install
+	cd $(WEB) && npm run --silent gen:api
+
+web-test: venv web-install
+	@test -x "$(CHROMIUM_PATH)" || { echo "no browser at $(CHROMIUM_PATH): apt-get install -y chromium (or set CHROMIUM_PATH)"; exit 1; }
+	cd $(WEB) && npx playwright test
+
+web-check: web-lint web-typecheck web-test

@@ -5,7 +5,9 @@ Starts, all on 127.0.0.1 and all in this one process (threads):
 * the API (API Gateway + Cognito authorizer stand-in) on port 8000,
 * the eBay simulator (8001) and the Postmark simulator (8002),
 * a moto server (8003) with DynamoDB and Step Functions executing the ASL; task
-  Lambdas run in this process.
+  Lambdas run in this process,
+* the web app (``web/``, Next.js) on port 3000 in its own process
+  (``sandbox.web``; ``SANDBOX_WEB=0`` leaves it out).
 
 Seeds a demo user, linked to the eBay simulator through the real consent flow
 (``link_through_consent``), and a few auctions ending over the next minutes,
@@ -34,6 +36,7 @@ from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
 from sandbox.sfn_local.engine import SfnLocalEngine
 from sandbox.stack import LocalStack, StackConfig, local_stack
+from sandbox.web import WebApp, WebAppError
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_FILE = Path(
@@ -68,6 +71,7 @@ class DevPorts:
     ebay: int = 8001
     postmark: int = 8002
     moto: int = 8003
+    web: int = 3000
 
     @classmethod
     def from_env(cls) -> DevPorts:
@@ -79,7 +83,12 @@ class DevPorts:
             ebay=port("SANDBOX_EBAY_PORT", 8001),
             postmark=port("SANDBOX_POSTMARK_PORT", 8002),
             moto=port("SANDBOX_MOTO_PORT", 8003),
+            web=web_port(),
         )
+
+
+def web_enabled() -> bool:
+    return os.environ.get("SANDBOX_WEB", "1").strip().lower() not in {"0", "no"}
 
 
 def link_through_consent(api_url: str, token: str, ebay_user: str) -> dict[str, Any]:
@@ -137,7 +146,11 @@ def seed(stack: LocalStack, api_url: str, token: str) -> list[dict[str, str]]:
 
 
 def _banner(
-    stack: LocalStack, api_url: str, token: str, items: list[dict[str, str]]
+    stack: LocalStack,
+    api_url: str,
+    token: str,
+    items: list[dict[str, str]],
+    web_url: str | None,
 ) -> str:
     body = json.dumps(
         {
@@ -152,8 +165,15 @@ def _banner(
     if sfn != moto:  # Step Functions Local
         engine = f"""(DynamoDB, KMS, Secrets Manager, Lambda)
   Step Functions   {sfn}   (Step Functions Local in Docker)"""
+    web = (
+        f"  Web app          {web_url}   (sign in as any user, e.g. '{DEMO_USER}')"
+        if web_url
+        else "  Web app          off (SANDBOX_WEB=0)"
+    )
     first_item = items[0]["item_id"].replace("|", "%7C")
     return f"""
+{web}
+
 Snipe sandbox is up (Ctrl-C stops everything).
 
   API              {api_url}   (GET /api/health needs no token)
@@ -257,15 +277,21 @@ def run(
             port=ports.api,
             name="local-api",
         ).start()
+        web: WebApp | None = None
         try:
             api_url = f"http://127.0.0.1:{api.port}"
             token = issue_token(DEMO_USER, key=key, email=email_for(DEMO_USER))
             items = seed(stack, api_url, token)
+            if web_enabled():
+                web = WebApp(
+                    ports.web, {"SNIPE_API_URL": api_url, "SNIPE_AUTH_MODE": "dev"}
+                ).start()
             STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
             STATE_FILE.write_text(
                 json.dumps(
                     {
                         "api_url": api_url,
+                        "web_url": web.url if web else None,
                         "ebay_url": stack.ebay_url,
                         "postmark_url": stack.postmark_url,
                         "moto_url": stack.moto_url,
@@ -279,11 +305,16 @@ def run(
                     indent=2,
                 )
             )
-            print(_banner(stack, api_url, token, items), flush=True)
+            print(
+                _banner(stack, api_url, token, items, web.url if web else None),
+                flush=True,
+            )
             if ready is not None:
                 ready.set()
             stop.wait()
         finally:
+            if web is not None:
+                web.stop()
             api.stop()
             STATE_FILE.unlink(missing_ok=True)
     print("Snipe sandbox stopped.", flush=True)
@@ -302,4 +333,7 @@ def main(sfn_local: SfnLocalEngine | None = None) -> int:
         return run(stop=stop, sfn_local=sfn_local)
     except OSError as exc:  # a port is taken
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except WebAppError as exc:
+        print(f"sandbox: the web app cannot start: {exc}", file=sys.stderr)
         return 1

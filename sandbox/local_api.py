@@ -6,6 +6,10 @@ Each HTTP request becomes an API Gateway REST proxy event and goes to
 runs. ``GET /api/health``, ``GET /api/openapi.json`` and CORS preflights
 (``OPTIONS``) need no token, as in ``template.yaml``.
 
+Sandbox only: ``POST /dev/token`` (``sandbox.dev_token``) signs a user in for
+the web app's dev sign-in. It is not part of the API and not in
+``template.yaml``: on AWS, users sign in through Cognito's Hosted UI.
+
 Whatever API Gateway itself answers (401, 403 outside ``/api``, 413 above its
 10 MB limit, 429 when ``throttle_rps`` is set, 502 when the Lambda fails) has
 the body and headers of ``template.yaml``'s GatewayResponses
@@ -22,7 +26,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox import gateway
+from sandbox import dev_token, gateway
 from sandbox.auth import InvalidToken, verify_authorization
 from workflows.observability import logger
 
@@ -138,6 +142,8 @@ class LocalApi:
     def dispatch(self, request: Request) -> Response:
         if self._bucket is not None and not self._bucket.take():
             return self.gateway_error(gateway.THROTTLED)
+        if request.path == dev_token.PATH:
+            return dev_token.handle(request, key=self._key, origins=self._origins)
         if not request.path.startswith("/api/") and request.path != "/api":
             return self.gateway_error(gateway.MISSING_AUTHENTICATION_TOKEN)
         if (request.content_length or 0) > gateway.MAX_PAYLOAD_BYTES:

@@ -68,6 +68,7 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         "SANDBOX_EBAY_PORT": "0",
         "SANDBOX_POSTMARK_PORT": "0",
         "SANDBOX_MOTO_PORT": "0",
+        "SANDBOX_WEB": "0",  # the web app has its own tests (make web-test)
     }
     started = time.monotonic()
     process = subprocess.Popen(
