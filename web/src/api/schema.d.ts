@@ -904,7 +904,7 @@ export interface components {
          * NotificationStatus
          * @enum {string}
          */
-        NotificationStatus: "SENT" | "REJECTED" | "SUPPRESSED";
+        NotificationStatus: "SENT" | "REJECTED" | "SUPPRESSED" | "ATTEMPTED";
         /** NotificationView */
         NotificationView: {
             /**
@@ -980,7 +980,7 @@ export interface components {
          * @description Why a snipe ended CANCELLED, SKIPPED or FAILED (machine-readable).
          * @enum {string}
          */
-        Reason: "USER_CANCELLED" | "EBAY_NOT_LINKED" | "EBAY_RECONNECT_REQUIRED" | "ENDED_EARLY" | "OUTBID_BEFORE_FIRE" | "GROUP_SATISFIED" | "AUCTION_ENDED" | "ENDED_BY_BUY_IT_NOW" | "BID_TOO_LOW" | "CANNOT_LOWER_BID" | "CURRENCY_MISMATCH" | "BID_ABOVE_BUY_IT_NOW" | "NOT_ELIGIBLE" | "ITEM_NOT_FOUND" | "BID_INVALID" | "BID_WINDOW_MISSED" | "EBAY_UNAVAILABLE" | "EBAY_AUTH_FAILED" | "RESULT_UNKNOWN" | "INTERNAL_ERROR";
+        Reason: "USER_CANCELLED" | "EBAY_NOT_LINKED" | "EBAY_RECONNECT_REQUIRED" | "ENDED_EARLY" | "OUTBID_BEFORE_FIRE" | "GROUP_SATISFIED" | "AUCTION_ENDED" | "ENDED_BY_BUY_IT_NOW" | "BID_TOO_LOW" | "CANNOT_LOWER_BID" | "CURRENCY_MISMATCH" | "BID_ABOVE_BUY_IT_NOW" | "NOT_ELIGIBLE" | "ITEM_NOT_FOUND" | "BID_INVALID" | "BID_WINDOW_MISSED" | "BID_NOT_PLACED" | "EBAY_UNAVAILABLE" | "EBAY_AUTH_FAILED" | "RESULT_UNKNOWN" | "INTERNAL_ERROR";
         /** ResultView */
         ResultView: {
             /**
@@ -1170,6 +1170,11 @@ export interface operations {
             /** @description The account is linked */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1255,6 +1260,11 @@ export interface operations {
             /** @description The consent URL and its state */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1304,6 +1314,11 @@ export interface operations {
             /** @description Unlinked */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1353,6 +1368,11 @@ export interface operations {
             /** @description Linked or not, and until when */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1407,6 +1427,11 @@ export interface operations {
             /** @description One page of groups */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1478,6 +1503,11 @@ export interface operations {
             /** @description The new, empty group */
             201: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1557,6 +1587,11 @@ export interface operations {
             /** @description The group */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1618,6 +1653,11 @@ export interface operations {
             /** @description The group is gone */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1683,6 +1723,11 @@ export interface operations {
             /** @description The changed group */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1777,6 +1822,11 @@ export interface operations {
             /** @description Alive */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1809,6 +1859,11 @@ export interface operations {
             /** @description The listing now */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1885,6 +1940,11 @@ export interface operations {
             /** @description Your notification preferences */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1938,6 +1998,11 @@ export interface operations {
             /** @description Your notification preferences */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,6 +2088,11 @@ export interface operations {
             /** @description OpenAPI 3.1 document */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2065,6 +2135,11 @@ export interface operations {
             /** @description One page of snipes */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2139,6 +2214,11 @@ export interface operations {
             /** @description The scheduled snipe, with warnings about its group */
             201: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2254,6 +2334,11 @@ export interface operations {
             /** @description The snipe */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2324,6 +2409,11 @@ export interface operations {
             /** @description The cancelled snipe */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,6 +2497,11 @@ export interface operations {
             /** @description The changed snipe, with warnings about its group */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,6 +2614,11 @@ export interface operations {
             /** @description Statistics per currency */
             200: {
                 headers: {
+                    /**
+                     * @description The server's clock when it answered (UTC, milliseconds); every answer of the API function has it (API Gateway's own errors do not)
+                     * @example 2026-05-01T12:00:00.000Z
+                     */
+                    "X-Server-Time": string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -72,6 +72,7 @@ export const REASON_TEXT: Record<Reason, string> = {
   ITEM_NOT_FOUND: "eBay no longer knows this item.",
   BID_INVALID: "eBay refused the bid as invalid.",
   BID_WINDOW_MISSED: "The bid could not be placed before the auction ended.",
+  BID_NOT_PLACED: "Our bid did not get through: after the auction ended eBay showed no bid from you on this item.",
   EBAY_UNAVAILABLE: "eBay was unavailable when the bid had to be placed.",
   EBAY_AUTH_FAILED: "eBay refused our access to your account.",
   RESULT_UNKNOWN: "eBay did not report a final result in time.",
