@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from workflows import aws
 from workflows.errors import WorkflowUnavailable
 
 if TYPE_CHECKING:
@@ -32,17 +30,16 @@ class ExecutionNameTaken(Exception):
 class ExecutionControl:
     def __init__(self, state_machine_arn: str, client: SFNClient | None = None) -> None:
         self.state_machine_arn = state_machine_arn
-        self._client = client or default_client()
+        self._client = client or aws.client("stepfunctions")
 
     def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        try:
+        with aws.translate_errors(
+            WorkflowUnavailable,
+            busy_codes=_THROTTLING,
+            busy="the workflow engine is busy",
+            unreachable="the workflow engine is unreachable",
+        ):
             return fn(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code", "") in _THROTTLING:
-                raise WorkflowUnavailable("the workflow engine is busy") from exc
-            raise
-        except BotoCoreError as exc:
-            raise WorkflowUnavailable("the workflow engine is unreachable") from exc
 
     def start(self, name: str, execution_input: Mapping[str, Any]) -> str:
         """Start (or find, if already started with the same input) the execution.
@@ -58,7 +55,7 @@ class ExecutionControl:
                 input=json.dumps(execution_input, separators=(",", ":")),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+            if aws.error_code(exc) == "ExecutionAlreadyExists":
                 raise ExecutionNameTaken(name) from exc
             raise
         return response["executionArn"]
@@ -73,7 +70,7 @@ class ExecutionControl:
                 cause=cause,
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+            if aws.error_code(exc) != "ExecutionDoesNotExist":
                 raise
 
     def describe(self, execution_arn: str) -> dict[str, Any]:
@@ -81,22 +78,3 @@ class ExecutionControl:
             self._client.describe_execution, executionArn=execution_arn
         )
         return dict(response)
-
-
-def default_client() -> SFNClient:
-    return _cached_client()
-
-
-@lru_cache(maxsize=1)
-def _cached_client() -> SFNClient:
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    return boto3.client("stepfunctions", config=config)
-
-
-def reset_client() -> None:
-    """Forget the cached client (the endpoint or credentials changed)."""
-    _cached_client.cache_clear()

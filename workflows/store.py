@@ -28,16 +28,15 @@ import json
 import random
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from workflows import aws
 from workflows.crypto import TokenDecryptionFailed, TokenVault, VaultNotConfigured
 from workflows.errors import (
     ApiError,
@@ -69,14 +68,17 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-_THROTTLING = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "LimitExceededException",
-}
+_THROTTLING = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+    }
+)
+_BUSY = "the snipe store is busy; retry shortly"
 _KEY_ATTRS = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "kind")
 # eBay link item: the sealed tokens, their vault purposes (part of the KMS
 # encryption context), and the sparse index of links by refresh-token expiry.
@@ -161,7 +163,7 @@ class SnipeStore:
         vault: TokenVault | None = None,
     ) -> None:
         self.table_name = table_name
-        self._client = client or default_client()
+        self._client = client or aws.client("dynamodb")
         self._vault = vault
         self._idempotency_layer: DynamoDBPersistenceLayer | None = None
 
@@ -175,17 +177,8 @@ class SnipeStore:
 
     # --- plumbing ----------------------------------------------------------
     def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        try:
+        with _store_errors():
             return fn(TableName=self.table_name, **kwargs)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in _THROTTLING:
-                raise StoreUnavailable(
-                    "the snipe store is busy; retry shortly"
-                ) from exc
-            raise
-        except BotoCoreError as exc:  # connection errors, timeouts
-            raise StoreUnavailable("the snipe store is unreachable") from exc
 
     # --- snipes ------------------------------------------------------------
     def create(self, snipe: Snipe) -> None:
@@ -1229,7 +1222,7 @@ class SnipeStore:
                     raise
                 continue
             return _snipe_from_item(written["Attributes"])
-        raise StoreUnavailable("the snipe store is busy; retry shortly")
+        raise StoreUnavailable(_BUSY)
 
     def _transact(self, items: list[dict[str, Any]]) -> list[_Refusal] | None:
         """TransactWriteItems: None once committed, else each item's
@@ -1237,33 +1230,21 @@ class SnipeStore:
         ``None``...; the old item with ``ReturnValuesOnConditionCheckFailure``).
         Throttling becomes ``StoreUnavailable``."""
         try:
-            self._client.transact_write_items(TransactItems=cast(Any, items))
+            with _store_errors(_THROTTLING | {"TransactionInProgressException"}):
+                self._client.transact_write_items(TransactItems=cast(Any, items))
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code == "TransactionCanceledException":
-                reasons: list[Mapping[str, Any]] = exc.response.get(  # type: ignore[assignment]
-                    "CancellationReasons", []
-                )
-                refusals = [
-                    _Refusal(str(r.get("Code") or "None"), r.get("Item"))
-                    for r in reasons
-                ]
-                if any(
-                    r.code in _THROTTLING or r.code == "ThrottlingError"
-                    for r in refusals
-                ):
-                    raise StoreUnavailable(
-                        "the snipe store is busy; retry shortly"
-                    ) from exc
-                missing = len(items) - len(refusals)
-                return refusals + [_Refusal("None", None)] * missing
-            if code in _THROTTLING or code == "TransactionInProgressException":
-                raise StoreUnavailable(
-                    "the snipe store is busy; retry shortly"
-                ) from exc
-            raise
-        except BotoCoreError as exc:
-            raise StoreUnavailable("the snipe store is unreachable") from exc
+            if aws.error_code(exc) != "TransactionCanceledException":
+                raise
+            reasons: list[Mapping[str, Any]] = exc.response.get(  # type: ignore[assignment]
+                "CancellationReasons", []
+            )
+            refusals = [
+                _Refusal(str(r.get("Code") or "None"), r.get("Item")) for r in reasons
+            ]
+            if any(r.code in _THROTTLING | {"ThrottlingError"} for r in refusals):
+                raise StoreUnavailable(_BUSY) from exc
+            missing = len(items) - len(refusals)
+            return refusals + [_Refusal("None", None)] * missing
         return None
 
 
@@ -1320,23 +1301,16 @@ def _decode_cursor(cursor: str, index: str, partition: str) -> dict[str, Any]:
     return _to_item(data)
 
 
-def default_client() -> DynamoDBClient:
-    return _cached_client()
-
-
-@lru_cache(maxsize=1)
-def _cached_client() -> DynamoDBClient:
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
+def _store_errors(
+    busy_codes: Collection[str] = _THROTTLING,
+) -> AbstractContextManager[None]:
+    """Throttling -> ``StoreUnavailable`` (busy); no connection -> unreachable."""
+    return aws.translate_errors(
+        StoreUnavailable,
+        busy_codes=busy_codes,
+        busy=_BUSY,
+        unreachable="the snipe store is unreachable",
     )
-    return boto3.client("dynamodb", config=config)
-
-
-def reset_client() -> None:
-    """Forget the cached client (the endpoint or credentials changed)."""
-    _cached_client.cache_clear()
 
 
 # --- win-N groups ---------------------------------------------------------------
