@@ -60,8 +60,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows import ebay, postmark
 from workflows.errors import (
-    ApiError,
+    EbayCodeRejected,
     EmailUnavailable,
+    InvalidState,
+    StateAlreadyUsed,
+    StateExpired,
     TransitionRejected,
     UpstreamUnavailable,
 )
@@ -80,33 +83,6 @@ _STATE_CONTEXT = b"ebay-link-state/v1"
 _NONCE_BYTES = 16
 _STATE_PATTERN = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 _UNLINK_PAGE = 100
-
-
-# --- errors (status and code are the API contract) ---------------------------
-
-
-class InvalidState(ApiError):
-    """The state is malformed, tampered with, or was issued to another user."""
-
-    status = 400
-    code = "INVALID_STATE"
-
-
-class StateExpired(ApiError):
-    status = 400
-    code = "STATE_EXPIRED"
-
-
-class StateAlreadyUsed(ApiError):
-    status = 400
-    code = "STATE_ALREADY_USED"
-
-
-class EbayCodeRejected(ApiError):
-    """eBay's ``invalid_grant`` for the authorization code."""
-
-    status = 400
-    code = "EBAY_CODE_REJECTED"
 
 
 # --- inputs and results --------------------------------------------------------
@@ -272,7 +248,7 @@ def complete_link(
         # this module for warn_expiring_links only, and workflows.scheduling
         # (with groups and recheck) is not otherwise on its path. The API,
         # which links accounts, has imported it already (api.auth).
-        from workflows.scheduling import EbayBadResponse
+        from workflows.errors import EbayBadResponse
 
         raise EbayBadResponse("eBay returned an unexpected answer") from exc
     services.store.put_ebay_account(

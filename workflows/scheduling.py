@@ -1,8 +1,8 @@
 """The API's use cases: create, list, read and cancel a user's snipes.
 
 No HTTP types here: the functions take ``Services`` and an ``Identity`` and raise
-``ApiError`` subclasses (each with an HTTP status and a machine-readable code)
-that ``api/errors.py`` turns into responses.
+``DomainError`` subclasses (``workflows.errors``: a machine-readable code, no
+HTTP status) that ``api/errors.py`` turns into responses.
 
 Creating a snipe checks the listing with Browse ``getItem`` and refuses what
 cannot be sniped, writes the snipe (SCHEDULED), then starts its Step Functions
@@ -22,13 +22,25 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from workflows import ebay, groups
 from workflows.errors import (
-    ApiError,
-    Conflict,
-    NotFound,
+    AuctionEnded,
+    AuctionEndingTooSoon,
+    CurrencyMismatch,
+    DomainError,
+    EbayBadResponse,
+    EbayNotLinked,
+    EbayRelinkRequired,
+    InvalidItemId,
+    InvalidTimeRange,
+    ItemNotFound,
+    MaxBidTooLow,
+    NotAnAuction,
+    SnipeAlreadyBidding,
+    SnipeAlreadyFinished,
+    SnipeModified,
     SnipeNotFound,
     StoreUnavailable,
+    TooManyActiveSnipes,
     TransitionRejected,
-    Unprocessable,
     UpstreamUnavailable,
     WorkflowUnavailable,
 )
@@ -55,78 +67,6 @@ MAX_EXECUTION_NAME_TRIES = 5
 SNIPE_ID_PREFIX = "snp_"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SNIPE_ID_PATTERN = re.compile(r"snp_[0-9A-HJKMNP-TV-Z]{26}")
-
-
-# --- errors (status and code are the API contract) ---------------------------
-
-
-class InvalidItemId(Unprocessable):
-    code = "INVALID_ITEM_ID"
-
-
-class ItemNotFound(NotFound):
-    code = "ITEM_NOT_FOUND"
-
-
-class NotAnAuction(Unprocessable):
-    code = "NOT_AN_AUCTION"
-
-
-class AuctionEnded(Conflict):
-    code = "AUCTION_ENDED"
-
-
-class AuctionEndingTooSoon(Conflict):
-    code = "AUCTION_ENDING_TOO_SOON"
-
-
-class CurrencyMismatch(Unprocessable):
-    code = "CURRENCY_MISMATCH"
-
-
-class MaxBidTooLow(Unprocessable):
-    code = "MAX_BID_TOO_LOW"
-
-
-class EbayNotLinked(Conflict):
-    code = "EBAY_NOT_LINKED"
-
-
-class EbayRelinkRequired(Conflict):
-    """eBay refused the stored authorization; the user has to link again."""
-
-    code = "EBAY_RECONNECT_REQUIRED"
-
-
-class EbayBadResponse(UpstreamUnavailable):
-    """eBay answered, but not with anything usable (protocol or auth problem)."""
-
-    code = "EBAY_ERROR"
-
-
-class SnipeAlreadyBidding(Conflict):
-    code = "SNIPE_ALREADY_BIDDING"
-
-
-class SnipeAlreadyFinished(Conflict):
-    code = "SNIPE_ALREADY_FINISHED"
-
-
-class InvalidTimeRange(Unprocessable):
-    code = "INVALID_TIME_RANGE"
-
-
-class SnipeModified(Conflict):
-    """Concurrent edits kept changing the snipe; read it again and retry."""
-
-    code = "SNIPE_MODIFIED"
-
-
-class TooManyActiveSnipes(ApiError):
-    """The user already has ``Settings.max_active_snipes_per_user`` active snipes."""
-
-    status = 429
-    code = "TOO_MANY_ACTIVE_SNIPES"
 
 
 # --- inputs ------------------------------------------------------------------
@@ -654,11 +594,11 @@ def _delete_quietly(services: Services, snipe_id: str) -> None:
         logger.exception("could not remove the snipe", extra={"snipe_id": snipe_id})
 
 
-def _not_cancellable(snipe_id: str, current: str | None) -> ApiError:
+def _not_cancellable(snipe_id: str, current: str | None) -> DomainError:
     return _too_late(snipe_id, current, "it can no longer be cancelled")
 
 
-def _too_late(snipe_id: str, current: str | None, consequence: str) -> ApiError:
+def _too_late(snipe_id: str, current: str | None, consequence: str) -> DomainError:
     """The error for a snipe that is gone (404), bidding or finished (409)."""
     if current is None:
         return SnipeNotFound(f"no snipe {snipe_id}")
@@ -678,7 +618,7 @@ def _require_editable(snipe: Snipe) -> None:
         raise _not_editable(snipe.snipe_id, snipe.status.value)
 
 
-def _not_editable(snipe_id: str, current: str | None) -> ApiError:
+def _not_editable(snipe_id: str, current: str | None) -> DomainError:
     return _too_late(snipe_id, current, "the snipe can no longer be changed")
 
 

@@ -39,8 +39,8 @@ from botocore.exceptions import ClientError
 from workflows import aws
 from workflows.crypto import TokenDecryptionFailed, TokenVault, VaultNotConfigured
 from workflows.errors import (
-    ApiError,
     GroupNotFound,
+    InvalidCursor,
     SnipeNotFound,
     StoreUnavailable,
     TransitionRejected,
@@ -108,11 +108,6 @@ CURRENT_EXECUTION_CONDITION = (
 IDEMPOTENCY_PARTITION = "IDEMPOTENCY"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-class InvalidCursor(ApiError):
-    status = 400
-    code = "INVALID_CURSOR"
 
 
 def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from tests.unit.test_api_snipes import ITEM_ID, START, Env, env
 from workflows import scheduling
 from workflows.bidding import PlaceBidInput, _claim
-from workflows.errors import ApiError, SnipeNotActive
+from workflows.errors import DomainError, SnipeNotActive
 from workflows.models import ItemSnapshot, Snipe, SnipeStatus
 from workflows.money import Money
 from workflows.scheduling import EditSnipeRequest, Identity, new_snipe_id
@@ -149,7 +149,7 @@ def test_cancel_vs_claim_exactly_one_wins_every_time(env: Env) -> None:
             assert stored.status is SnipeStatus.CANCELLED
             outcomes["cancel"] += 1
         else:
-            assert isinstance(cancelled, ApiError)
+            assert isinstance(cancelled, DomainError)
             assert cancelled.code == "SNIPE_ALREADY_BIDDING"
             assert stored.status is SnipeStatus.BIDDING
             outcomes["claim"] += 1
@@ -200,7 +200,7 @@ def test_edit_vs_claim_the_claim_reads_exactly_the_max_bid_in_force(
                 assert claimed.max_bid == new_max
                 outcomes["edit, then claim"] += 1
         else:
-            assert isinstance(edited, ApiError), edited
+            assert isinstance(edited, DomainError), edited
             assert edited.code == "SNIPE_ALREADY_BIDDING"
             assert isinstance(claimed, Snipe), claimed
             assert claimed.max_bid == OLD_MAX
