@@ -18,9 +18,10 @@ from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 import httpx
 
+from workflows.http import DEFAULT_TIMEOUT, HttpClientOwner
+
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 OFFER_SCOPE = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
-DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 # httpx drops idle pooled connections after 5 s by default; keep them longer so a
 # warm_up() a few seconds before the bid still saves the TLS handshake.
 DEFAULT_LIMITS = httpx.Limits(max_keepalive_connections=10, keepalive_expiry=60.0)
@@ -343,7 +344,7 @@ def _json_or_none(response: httpx.Response) -> Any:
 # --- client ----------------------------------------------------------------
 
 
-class EbayClient:
+class EbayClient(HttpClientOwner):
     """Synchronous eBay client. One httpx.Client (and connection pool) each."""
 
     def __init__(
@@ -363,12 +364,8 @@ class EbayClient:
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self._basic_auth = f"Basic {basic}"
         self._secrets = (client_secret, basic)
-        self._timeout = timeout
         self._clock = clock
-        self._owns_http = http is None
-        if http is None:
-            http = httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS)
-        self._http = http
+        super().__init__(http, timeout, DEFAULT_LIMITS)
         self._app_token: AccessToken | None = None
         self._lock = threading.Lock()
 
@@ -377,17 +374,6 @@ class EbayClient:
             f"EbayClient(api_base_url={self._base!r}, client_id={self._client_id!r},"
             f" marketplace_id={self._marketplace_id!r})"
         )
-
-    def __enter__(self) -> EbayClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP client if this instance created it."""
-        if self._owns_http:
-            self._http.close()
 
     # OAuth
 
