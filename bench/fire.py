@@ -42,8 +42,7 @@ from bench.common import Stopwatch, machine, summarize, write_json
 from bench.harness import BenchStack, SnipeSpec, bench_stack, create_snipes, wait_all
 from bench.png import GREEN, ORANGE, RED, Marker, histogram_png
 from workflows import ebay
-from workflows.models import Snipe
-from workflows.scheduling import Identity
+from workflows.models import Identity, Snipe
 
 LATE_MS = 250.0
 

@@ -46,8 +46,8 @@ from sandbox.stack import (
     local_stack,
 )
 from workflows import bidding, scheduling, timing
-from workflows.models import Snipe
-from workflows.scheduling import CreateSnipeRequest, Identity, MaxBidInput
+from workflows.models import Identity, Snipe
+from workflows.scheduling import CreateSnipeRequest, MaxBidInput
 
 _local = threading.local()
 

@@ -24,7 +24,6 @@ no answer is a possible win. If no slot came free, the member ends SKIPPED
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Self
@@ -38,6 +37,7 @@ from workflows.errors import (
     SnipeSkipped,
     TransitionRejected,
 )
+from workflows.ids import is_ulid, new_ulid
 from workflows.models import (
     REASON_TEXT,
     Group,
@@ -56,7 +56,6 @@ from workflows.timing import to_z
 # in time: the later one counts the earlier one as a possible win.
 PROXIMITY = timedelta(seconds=30)
 GROUP_ID_PREFIX = "grp_"
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_WINS_WANTED = 100
@@ -169,11 +168,8 @@ def proximity_warnings(
 
 
 def new_group_id(now: datetime) -> str:
-    """``grp_`` + a ULID: 48-bit millisecond time + 80 random bits, base32."""
-    millis = int(now.timestamp() * 1000)
-    value = (millis << 80) | secrets.randbits(80)
-    chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
-    return GROUP_ID_PREFIX + "".join(chars)
+    """``grp_`` + a ULID (``workflows.ids``)."""
+    return new_ulid(GROUP_ID_PREFIX, now)
 
 
 def create_group(
@@ -282,12 +278,7 @@ def _get_quietly(services: Services, snipe_id: str) -> Snipe | None:
 
 
 def _valid_group_id(group_id: str) -> bool:
-    rest = group_id.removeprefix(GROUP_ID_PREFIX)
-    return (
-        group_id.startswith(GROUP_ID_PREFIX)
-        and len(rest) == 26
-        and all(c in _CROCKFORD for c in rest)
-    )
+    return is_ulid(group_id, GROUP_ID_PREFIX)
 
 
 # --- the bid task: a slot before the bid ---------------------------------------

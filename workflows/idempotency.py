@@ -42,9 +42,9 @@ from workflows.errors import (
     IdempotencyKeyReused,
     StoreUnavailable,
 )
-from workflows.models import Snipe
+from workflows.models import Identity, Snipe
 from workflows.observability import logger
-from workflows.scheduling import CreateSnipeRequest, Identity
+from workflows.scheduling import CreateSnipeRequest
 from workflows.services import Services
 
 if TYPE_CHECKING:

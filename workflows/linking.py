@@ -73,7 +73,7 @@ from workflows.observability import logger, metrics
 from workflows.services import Services
 
 if TYPE_CHECKING:
-    from workflows.scheduling import Identity
+    from workflows.models import Identity
 
 STATE_TTL = timedelta(minutes=10)
 EXPIRY_WARNING_WINDOW = timedelta(days=14)

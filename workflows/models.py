@@ -11,6 +11,7 @@ Every change is a conditional write in ``workflows.store``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -18,6 +19,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from workflows.money import Money
 from workflows.timing import SnipePlan
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller, as API Gateway's Cognito authorizer vouches for them."""
+
+    user_id: str
+    email: str
 
 
 class SnipeStatus(StrEnum):

@@ -13,7 +13,6 @@ is deleted again, so a failed request leaves nothing half-created behind.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Self
@@ -45,7 +44,8 @@ from workflows.errors import (
     WorkflowUnavailable,
 )
 from workflows.executions import ExecutionControl, ExecutionNameTaken
-from workflows.models import ItemSnapshot, Reason, Snipe, SnipeStatus
+from workflows.ids import new_ulid
+from workflows.models import Identity, ItemSnapshot, Reason, Snipe, SnipeStatus
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
 from workflows.recheck import next_execution_name
@@ -65,19 +65,10 @@ MAX_EXECUTION_NAME_TRIES = 5
 # Crockford base32 ULID after a prefix: 30 characters, sortable by creation time,
 # and a valid Step Functions execution name ([A-Za-z0-9-_], at most 80).
 SNIPE_ID_PREFIX = "snp_"
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SNIPE_ID_PATTERN = re.compile(r"snp_[0-9A-HJKMNP-TV-Z]{26}")
 
 
 # --- inputs ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The caller, as API Gateway's Cognito authorizer vouches for them."""
-
-    user_id: str
-    email: str
 
 
 class MaxBidInput(BaseModel):
@@ -224,11 +215,8 @@ class SnipePage:
 
 
 def new_snipe_id(now: datetime) -> str:
-    """``snp_`` + a ULID: 48-bit millisecond time + 80 random bits, base32."""
-    millis = int(now.timestamp() * 1000)
-    value = (millis << 80) | secrets.randbits(80)
-    chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
-    return SNIPE_ID_PREFIX + "".join(chars)
+    """``snp_`` + a ULID (``workflows.ids``)."""
+    return new_ulid(SNIPE_ID_PREFIX, now)
 
 
 def create_snipe(

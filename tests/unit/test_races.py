@@ -38,9 +38,9 @@ from tests.unit.test_api_snipes import ITEM_ID, START, Env, env
 from workflows import scheduling
 from workflows.bidding import PlaceBidInput, _claim
 from workflows.errors import DomainError, SnipeNotActive
-from workflows.models import ItemSnapshot, Snipe, SnipeStatus
+from workflows.models import Identity, ItemSnapshot, Snipe, SnipeStatus
 from workflows.money import Money
-from workflows.scheduling import EditSnipeRequest, Identity, new_snipe_id
+from workflows.scheduling import EditSnipeRequest, new_snipe_id
 from workflows.timing import SnipePlan
 
 __all__ = ["env"]
