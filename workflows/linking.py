@@ -312,7 +312,7 @@ def _skip_unlinked(services: Services, snipe: Snipe) -> bool:
     executions = services.executions
     if executions is not None:
         # Not at module level, see complete_link (unlinking is an API action).
-        from workflows.scheduling import execution_arn_for
+        from workflows.executions import execution_arn_for
 
         arn = skipped.execution_arn or execution_arn_for(
             executions.state_machine_arn, skipped.snipe_id

@@ -41,14 +41,16 @@ from workflows.errors import (
     TooManyActiveSnipes,
     TransitionRejected,
     UpstreamUnavailable,
-    WorkflowUnavailable,
 )
-from workflows.executions import ExecutionControl, ExecutionNameTaken
+from workflows.executions import (
+    start_successor,
+    stop_execution,
+    stop_unless_current,
+)
 from workflows.ids import new_ulid
 from workflows.models import Identity, ItemSnapshot, Reason, Snipe, SnipeStatus
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
-from workflows.recheck import next_execution_name
 from workflows.services import Services
 from workflows.timing import SnipePlan, to_z
 
@@ -58,9 +60,9 @@ START_MARGIN = timedelta(seconds=2)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 # An edit that loses a race with another edit reads the snipe again and retries
-# this many times in all; an offset change tries this many execution names.
+# this many times in all (an offset change tries
+# ``executions.MAX_EXECUTION_NAME_TRIES`` execution names).
 MAX_EDIT_ATTEMPTS = 3
-MAX_EXECUTION_NAME_TRIES = 5
 
 # Crockford base32 ULID after a prefix: 30 characters, sortable by creation time,
 # and a valid Step Functions execution name ([A-Za-z0-9-_], at most 80).
@@ -364,7 +366,7 @@ def cancel_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe
         raise _not_cancellable(snipe_id, exc.current_status) from exc
     metrics.add_metric(name="SnipesCancelled", unit="Count", value=1)
     logger.info("snipe cancelled", extra={"snipe_id": snipe_id})
-    _stop_execution(services, cancelled)
+    stop_execution(services, cancelled)
     return cancelled
 
 
@@ -407,7 +409,7 @@ def edit_snipe(
         offset = request.bid_offset_seconds
         if offset is not None and offset != snipe.bid_offset_seconds:
             plan = _plan_for_offset(services, snipe, offset)
-            successor = _start_successor(services, snipe, plan)
+            successor = start_successor(services, snipe, plan)
             fields.update(
                 bid_offset_seconds=offset,
                 plan=plan.model_dump(mode="json"),
@@ -420,13 +422,13 @@ def edit_snipe(
             )
         except TransitionRejected as exc:
             if successor is not None:
-                _stop_unless_current(services, snipe_id, successor)
+                stop_unless_current(services, snipe_id, successor)
             if exc.current_status != SnipeStatus.SCHEDULED.value:
                 raise _not_editable(snipe_id, exc.current_status) from exc
             snipe = services.store.get_for_user(identity.user_id, snipe_id)
             continue
         if successor is not None:
-            _stop_execution(
+            stop_execution(
                 services, snipe, cause=f"the snipe was rescheduled ({successor[0]})"
             )
         metrics.add_metric(name="SnipesEdited", unit="Count", value=1)
@@ -657,99 +659,3 @@ def _plan_for_offset(services: Services, snipe: Snipe, offset: int) -> SnipePlan
             },
         )
     return plan
-
-
-def _require_executions(services: Services) -> ExecutionControl:
-    if services.executions is None:
-        raise RuntimeError("STATE_MACHINE_ARN is not configured")
-    return services.executions
-
-
-def _current_execution_name(snipe: Snipe) -> str:
-    if snipe.execution_name:
-        return snipe.execution_name
-    if snipe.execution_arn:
-        return snipe.execution_arn.rsplit(":", 1)[-1]
-    return snipe.snipe_id
-
-
-def _start_successor(
-    services: Services, snipe: Snipe, plan: SnipePlan
-) -> tuple[str, str]:
-    """Start ``<id>-v<n+1>`` with the new plan: (name, ARN).
-
-    Not current until the edit's write names it. A name left taken by an
-    earlier attempt that did not finish (another input, or ended) is skipped.
-    """
-    executions = _require_executions(services)
-    execution_input = {
-        "snipe_id": snipe.snipe_id,
-        "item_id": snipe.item.item_id,
-        "plan": plan.as_execution_input(),
-    }
-    name = _current_execution_name(snipe)
-    for _ in range(MAX_EXECUTION_NAME_TRIES):
-        name = next_execution_name(name, snipe.snipe_id)
-        try:
-            return name, executions.start(name, execution_input)
-        except ExecutionNameTaken:
-            logger.warning(
-                "execution name taken; trying the next",
-                extra={"snipe_id": snipe.snipe_id, "execution": name},
-            )
-    raise WorkflowUnavailable("no free execution name for the rescheduled snipe")
-
-
-def _stop_unless_current(
-    services: Services, snipe_id: str, successor: tuple[str, str]
-) -> None:
-    """Stop a successor whose edit did not land, unless another edit made the
-    same execution current meanwhile (StartExecution with an identical name
-    and input returns the running execution)."""
-    try:
-        if services.store.get(snipe_id).execution_name == successor[0]:
-            return
-    except SnipeNotFound:
-        pass
-    except StoreUnavailable:
-        logger.warning(
-            "successor left running; it cannot claim the snipe",
-            extra={"snipe_id": snipe_id, "execution": successor[0]},
-        )
-        return
-    executions = _require_executions(services)
-    try:
-        executions.stop(successor[1], cause="the edit that started it was refused")
-    except Exception:
-        logger.warning(
-            "could not stop the successor; it cannot claim the snipe",
-            extra={"snipe_id": snipe_id, "execution": successor[0]},
-            exc_info=True,
-        )
-
-
-def _stop_execution(
-    services: Services, snipe: Snipe, *, cause: str = "cancelled by the user"
-) -> None:
-    """Stop the snipe's execution as ``snipe`` records it. Not fatal: a woken
-    execution that is no longer the snipe's (cancelled, or replaced) cannot
-    claim it and ends quietly."""
-    executions = services.executions
-    if executions is None:
-        return
-    arn = snipe.execution_arn or execution_arn_for(
-        executions.state_machine_arn, _current_execution_name(snipe)
-    )
-    try:
-        executions.stop(arn, cause=cause)
-    except Exception:
-        logger.warning(
-            "could not stop the execution; it will end on its own",
-            extra={"snipe_id": snipe.snipe_id},
-            exc_info=True,
-        )
-
-
-def execution_arn_for(state_machine_arn: str, name: str) -> str:
-    """The ARN Step Functions gives the execution ``name`` of a state machine."""
-    return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"

@@ -34,9 +34,10 @@ from tests.unit.test_api_snipes import (
 from workflows import bidding, groups, idempotency, notifications, postmark
 from workflows.bidding import PlaceBidInput
 from workflows.errors import SnipeNotActive, TransitionRejected, WorkflowUnavailable
-from workflows.executions import ExecutionNameTaken
+from workflows.executions import ExecutionNameTaken, execution_arn_for
 from workflows.models import (
     BidRecord,
+    Identity,
     ItemSnapshot,
     NotificationStatus,
     Reason,
@@ -48,8 +49,6 @@ from workflows.money import Money
 from workflows.notifications import EmailOutcome, NotifyInput
 from workflows.scheduling import (
     CreateSnipeRequest,
-    Identity,
-    execution_arn_for,
     new_snipe_id,
 )
 from workflows.stats import compute_stats

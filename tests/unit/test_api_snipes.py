@@ -31,11 +31,11 @@ from workflows.config import Settings
 from workflows.crypto import TokenVault
 from workflows.ebay import EbayClient
 from workflows.errors import WorkflowUnavailable
-from workflows.executions import ExecutionControl
+from workflows.executions import ExecutionControl, execution_arn_for
 from workflows.models import NotificationRecord, NotificationStatus, SnipeStatus
 from workflows.money import Money
 from workflows.postmark import PostmarkClient
-from workflows.scheduling import SNIPE_ID_PATTERN, execution_arn_for
+from workflows.scheduling import SNIPE_ID_PATTERN
 from workflows.secrets import AppSecrets
 from workflows.services import Services, get_services
 from workflows.store import SnipeStore
