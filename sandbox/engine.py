@@ -91,7 +91,6 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
@@ -116,6 +115,8 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as _boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from sandbox.apigw import LambdaContext
 
 __all__ = [
     "HANDLERS",
@@ -193,39 +194,6 @@ def set_process_tz_utc() -> None:
 # --------------------------------------------------------------------------- #
 # 1. Lambda invoke hook
 # --------------------------------------------------------------------------- #
-class LambdaContext:
-    """The Lambda context passed to handlers.
-
-    Has every attribute of the real context that Powertools reads
-    (``Logger.inject_lambda_context``, ``Metrics``).
-    """
-
-    def __init__(
-        self,
-        *,
-        function_name: str,
-        function_arn: str,
-        memory_limit_in_mb: int = 128,
-        timeout_seconds: float = 3.0,
-        function_version: str = "$LATEST",
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = function_version
-        self.invoked_function_arn = function_arn
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self.identity: Any = None
-        self.client_context: Any = None
-        self.tenant_id: str | None = None
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout (not enforced)."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 def resolve_handler(path: str) -> Handler:
     """Import ``"package.module.function"`` and return the function (cached).
 

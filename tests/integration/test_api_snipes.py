@@ -29,7 +29,7 @@ from sandbox.stack import (
     StackConfig,
     local_stack,
 )
-from tests.apigw import api_event, call
+from tests.support.apigw import api_event, call
 from workflows.models import SnipeStatus
 from workflows.store import SnipeStore
 from workflows.timing import parse_utc

@@ -24,8 +24,8 @@ import pytest
 
 from api.app import app
 from sandbox.stack import LocalStack
-from tests.apigw import api_event, call
-from tests.stack_support import agree, stop_running, wait_until_waiting
+from tests.support.apigw import api_event, call
+from tests.support.stack import agree, stop_running, wait_until_waiting
 from workflows.groups import new_group_id
 from workflows.models import EmailOn, NotificationPreferences, SnipeStatus
 from workflows.scheduling import new_snipe_id

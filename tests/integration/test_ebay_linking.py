@@ -23,8 +23,8 @@ import pytest
 
 from api.app import app
 from sandbox.stack import EBAY_CLIENT_ID, EBAY_RU_NAME, LocalStack
-from tests.apigw import LambdaContext, api_event, call
-from tests.stack_support import agree, stop_running, wait_until_waiting
+from tests.support.apigw import LambdaContext, api_event, call
+from tests.support.stack import agree, stop_running, wait_until_waiting
 from workflows import linking
 from workflows.ebay import OFFER_SCOPE
 from workflows.errors import EmailUnavailable

@@ -30,7 +30,8 @@ from boto3.dynamodb.types import TypeDeserializer
 from moto import mock_aws
 
 from sandbox import engine
-from tests.group_support import REGION, GroupWorld, make_services, table_spec
+from tests.support.groups import REGION, GroupWorld, make_services
+from tests.support.table import table_spec
 from workflows.errors import SnipeSkipped, WinsWantedTooLow
 from workflows.groups import UpdateGroupRequest, delete_group, update_group
 from workflows.models import Group, Snipe, SnipeStatus

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.apigw import api_event, call
-from tests.scenarios.conftest import Scenario
+from tests.support.apigw import api_event, call
+from tests.support.scenarios import Scenario
 from workflows.models import Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario

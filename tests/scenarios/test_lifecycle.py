@@ -15,21 +15,10 @@ import time
 import pytest
 
 from sandbox.stack import LocalStack
-from tests.scenarios.conftest import Scenario, seconds_between
+from tests.support.scenarios import HAPPY_PATH, Scenario, seconds_between
 from workflows.models import NotificationStatus, Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario
-
-HAPPY_PATH = [
-    "Wait until wake-up",
-    "Refresh eBay token",
-    "Place bid",
-    "Wait for auction end",
-    "Check result",
-    "Notify user",
-    "Final status?",
-    "Snipe finished",
-]
 
 
 def test_snipe_wins_against_a_lower_rival(scenario: Scenario) -> None:

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.apigw import api_event, call
-from tests.scenarios.conftest import Scenario, seconds_between
-from tests.scenarios.test_lifecycle import HAPPY_PATH
-from tests.stack_support import wait_until_waiting
+from tests.support.apigw import api_event, call
+from tests.support.scenarios import HAPPY_PATH, Scenario, seconds_between
+from tests.support.stack import wait_until_waiting
 from workflows.models import NotificationStatus, SnipeStatus
 
 pytestmark = pytest.mark.scenario

@@ -12,8 +12,9 @@ import pytest
 from moto import mock_aws
 
 from api.app import app
-from tests.apigw import USER_B, api_event, call
-from tests.group_support import REGION, GroupWorld, make_services, table_spec
+from tests.support.apigw import USER_B, api_event, call
+from tests.support.groups import REGION, GroupWorld, make_services
+from tests.support.table import table_spec
 from workflows.models import SnipeStatus
 from workflows.services import get_services
 

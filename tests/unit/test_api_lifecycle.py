@@ -18,8 +18,7 @@ from typing import Any, cast
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
-from tests.apigw import USER_B, LambdaContext, api_event, call
-from tests.unit.test_api_snipes import (
+from tests.support.api import (
     ITEM_ID,
     START,
     STATE_MACHINE_ARN,
@@ -27,10 +26,10 @@ from tests.unit.test_api_snipes import (
     assert_error,
     create,
     create_body,
-    env,
     openapi,
     schema_validator,
 )
+from tests.support.apigw import USER_B, LambdaContext, api_event, call
 from workflows import bidding, groups, idempotency, notifications, postmark
 from workflows.bidding import PlaceBidInput
 from workflows.errors import SnipeNotActive, TransitionRejected, WorkflowUnavailable
@@ -54,8 +53,6 @@ from workflows.scheduling import (
 from workflows.stats import compute_stats
 from workflows.store import IDEMPOTENCY_PARTITION
 from workflows.timing import SnipePlan, to_z
-
-__all__ = ["env"]  # the fixture, shared with test_api_snipes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

@@ -16,14 +16,14 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.group_support import (
+from tests.support.groups import (
     REGION,
     START,
     TOKEN,
     GroupWorld,
     make_services,
-    table_spec,
 )
+from tests.support.table import table_spec
 from workflows import groups
 from workflows.errors import (
     GroupNotFound,

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.unit.test_api_snipes import ITEM_ID, START, Env, env
+from tests.support.api import ITEM_ID, START, Env
 from workflows import scheduling
 from workflows.bidding import PlaceBidInput, _claim
 from workflows.errors import DomainError, SnipeNotActive
@@ -42,8 +42,6 @@ from workflows.models import Identity, ItemSnapshot, Snipe, SnipeStatus
 from workflows.money import Money
 from workflows.scheduling import EditSnipeRequest, new_snipe_id
 from workflows.timing import SnipePlan
-
-__all__ = ["env"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

@@ -18,7 +18,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.group_support import START, GroupWorld, make_services, table_spec
+from tests.support.groups import START, GroupWorld, make_services
+from tests.support.table import table_spec
 from workflows import ebay
 from workflows.crypto import TokenVault
 from workflows.errors import EbayReconnectRequired
