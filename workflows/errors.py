@@ -240,19 +240,24 @@ class SnipeNotActive(TaskError):
     """
 
 
-class EbayUnavailable(TaskError):
+class TransientTaskError(TaskError):
+    """Transient: the state machine's Retry lists name every subclass a task
+    raises (``tests/unit/test_template.py`` checks both ways)."""
+
+
+class EbayUnavailable(TransientTaskError):
     """eBay answered 5xx/429 or timed out. Transient: the state machine retries."""
 
 
-class BidSendFailed(TaskError):
+class BidSendFailed(TransientTaskError):
     """Sending the bid failed transiently and there is still time to retry."""
 
 
-class AuctionNotSettled(TaskError):
+class AuctionNotSettled(TransientTaskError):
     """eBay still reports the auction ACTIVE after its end. Retried with backoff."""
 
 
-class EmailUnavailable(TaskError):
+class EmailUnavailable(TransientTaskError):
     """Postmark answered 429/5xx or timed out. Retried by the state machine."""
 
 
@@ -288,12 +293,3 @@ class SnipeRescheduled(TaskError):
 
 class EbayReconnectRequired(SnipeFailedPermanently):
     """eBay refused the user's refresh token (revoked or expired)."""
-
-
-# Error names the state machine retries: only transient ones.
-TRANSIENT_TASK_ERRORS = (
-    EbayUnavailable,
-    BidSendFailed,
-    AuctionNotSettled,
-    EmailUnavailable,
-)

@@ -4,7 +4,7 @@ The real functions race in two threads on the real store (moto DynamoDB):
 ``workflows.scheduling.cancel_snipe`` / ``edit_snipe`` against
 ``workflows.bidding._claim``, each starting after a random delay behind a
 barrier. eBay (Browse, for a max-bid check) and Step Functions are the fakes
-of ``test_api_snipes``.
+of ``tests/support/api.py``; the random delays are seeded.
 
 DynamoDB applies each conditional write atomically per item; moto evaluates
 the condition and applies the update in several Python steps, so the writes
@@ -67,6 +67,15 @@ def atomic_item_writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+# Seeded per test (by its name): a failing run's delays come back on the next.
+_rng = random.Random()
+
+
+@pytest.fixture(autouse=True)
+def _seeded(request: pytest.FixtureRequest) -> None:
+    _rng.seed(request.node.name)
+
+
 def race(
     first: Callable[[], Any], second: Callable[[], Any], spread: tuple[float, float]
 ) -> tuple[Any, Any, float, float]:
@@ -86,8 +95,8 @@ def race(
         done[index] = time.monotonic()
 
     threads = [
-        threading.Thread(target=run, args=(0, first, random.uniform(0, spread[0]))),
-        threading.Thread(target=run, args=(1, second, random.uniform(0, spread[1]))),
+        threading.Thread(target=run, args=(0, first, _rng.uniform(0, spread[0]))),
+        threading.Thread(target=run, args=(1, second, _rng.uniform(0, spread[1]))),
     ]
     for thread in threads:
         thread.start()
