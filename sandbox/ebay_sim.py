@@ -35,10 +35,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Flask, Response, request
+from flask import Flask, Response, request
 
 from sandbox.faults import FaultRegistry, check_fault_args
 from sandbox.httpserver import BackgroundServer, request_arrival_time
+from sandbox.sim_admin import (
+    admin_blueprint,
+    admin_body,
+    json_response,
+    serve_until_interrupted,
+)
 
 __all__ = [
     "API_SCOPE",
@@ -1807,15 +1813,7 @@ class _Ctx:
     proxy_bid_id: str | None = None
 
 
-def _json_response(
-    body: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    return Response(
-        json.dumps(body),
-        status=status,
-        mimetype="application/json",
-        headers=headers,
-    )
+_json_response = json_response
 
 
 def _fault_response(fault: Fault, ctx: _Ctx) -> Response:
@@ -2181,41 +2179,17 @@ def _admin_opt_money(value: Any, name: str) -> MoneyLike | None:
 
 
 def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
-    admin = Blueprint("sim_admin", __name__, url_prefix="/sim")
-
-    def body() -> dict[str, Any]:
-        data = request.get_json(silent=True, force=True)
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            raise ValueError("JSON object expected")
-        return data
-
-    @admin.errorhandler(ValueError)
-    def value_error(exc: ValueError) -> Response:
-        return _json_response({"error": str(exc)}, 400)
-
-    @admin.errorhandler(KeyError)
-    def key_error(exc: KeyError) -> Response:
-        return _json_response({"error": f"not found: {exc.args[0]}"}, 404)
+    admin = admin_blueprint(sim, health=lambda: {"now": time.time()})
+    body = admin_body
 
     @admin.errorhandler(EbayApiError)
     def ebay_error(exc: EbayApiError) -> Response:
         return _json_response(exc.body(), exc.status)
 
-    @admin.get("/health")
-    def health() -> Response:
-        return _json_response({"ok": True, "now": time.time()})
-
     @admin.get("/time")
     def sim_time() -> Response:
         now = time.time()
         return _json_response({"now": now, "iso": iso_ms(now)})
-
-    @admin.post("/reset")
-    def reset() -> Response:
-        sim.reset()
-        return _json_response({"reset": True})
 
     @admin.post("/auctions")
     def create_auction() -> Response:
@@ -2353,21 +2327,6 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
         )
         return _json_response(fault.to_dict(), 201)
 
-    @admin.get("/faults")
-    def list_faults() -> Response:
-        return _json_response(sim.faults())
-
-    @admin.delete("/faults")
-    def clear_faults() -> Response:
-        return _json_response(
-            {"removed": sim.clear_faults(request.args.get("endpoint"))}
-        )
-
-    @admin.delete("/faults/<fault_id>")
-    def remove_fault(fault_id: str) -> Response:
-        sim.remove_fault(fault_id)
-        return _json_response({"removed": 1})
-
     @admin.get("/requests")
     def list_requests() -> Response:
         return _json_response(
@@ -2377,11 +2336,6 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
                 user=request.args.get("user"),
             )
         )
-
-    @admin.delete("/requests")
-    def clear_requests() -> Response:
-        sim.clear_requests()
-        return _json_response({"cleared": True})
 
     app.register_blueprint(admin)
 
@@ -2421,14 +2375,7 @@ def main(argv: list[str] | None = None) -> None:
         ru_name=args.ru_name,
         accept_url=args.accept_url,
     )
-    print(f"eBay simulator listening on {server.url}", flush=True)
-    try:
-        while server.running:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    serve_until_interrupted(server, "eBay simulator")
 
 
 if __name__ == "__main__":

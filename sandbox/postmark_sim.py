@@ -29,10 +29,16 @@ from datetime import UTC, datetime
 from email.utils import getaddresses
 from typing import Any, Final
 
-from flask import Blueprint, Flask, Response, request
+from flask import Flask, Response, request
 
 from sandbox.faults import FaultRegistry, check_fault_args
 from sandbox.httpserver import BackgroundServer, request_arrival_time
+from sandbox.sim_admin import (
+    admin_blueprint,
+    admin_body,
+    json_response,
+    serve_until_interrupted,
+)
 
 __all__ = [
     "ENDPOINTS",
@@ -457,8 +463,7 @@ class PostmarkSimulator(FaultRegistry):
         }, recipients
 
 
-def _json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+_json_response = json_response
 
 
 def create_app(sim: PostmarkSimulator) -> Flask:
@@ -543,32 +548,8 @@ def _error_code_of(response: Response) -> int | None:
 
 
 def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
-    admin = Blueprint("sim_admin", __name__, url_prefix="/sim")
-
-    def body() -> dict[str, Any]:
-        data = request.get_json(silent=True, force=True)
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            raise ValueError("JSON object expected")
-        return data
-
-    @admin.errorhandler(ValueError)
-    def value_error(exc: ValueError) -> Response:
-        return _json_response({"error": str(exc)}, 400)
-
-    @admin.errorhandler(KeyError)
-    def key_error(exc: KeyError) -> Response:
-        return _json_response({"error": f"not found: {exc.args[0]}"}, 404)
-
-    @admin.get("/health")
-    def health() -> Response:
-        return _json_response({"ok": True})
-
-    @admin.post("/reset")
-    def reset() -> Response:
-        sim.reset()
-        return _json_response({"reset": True})
+    admin = admin_blueprint(sim)
+    body = admin_body
 
     @admin.get("/outbox")
     def outbox() -> Response:
@@ -612,29 +593,9 @@ def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
         )
         return _json_response(fault.to_dict(), 201)
 
-    @admin.get("/faults")
-    def list_faults() -> Response:
-        return _json_response(sim.faults())
-
-    @admin.delete("/faults")
-    def clear_faults() -> Response:
-        return _json_response(
-            {"removed": sim.clear_faults(request.args.get("endpoint"))}
-        )
-
-    @admin.delete("/faults/<fault_id>")
-    def remove_fault(fault_id: str) -> Response:
-        sim.remove_fault(fault_id)
-        return _json_response({"removed": 1})
-
     @admin.get("/requests")
     def list_requests() -> Response:
         return _json_response(sim.requests(request.args.get("endpoint")))
-
-    @admin.delete("/requests")
-    def clear_requests() -> Response:
-        sim.clear_requests()
-        return _json_response({"cleared": True})
 
     app.register_blueprint(admin)
 
@@ -657,14 +618,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--server-token", default="postmark-sim-token")
     args = parser.parse_args(argv)
     _sim, server = start_postmark_simulator(args.port, server_token=args.server_token)
-    print(f"Postmark simulator listening on {server.url}", flush=True)
-    try:
-        while server.running:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    serve_until_interrupted(server, "Postmark simulator")
 
 
 if __name__ == "__main__":
