@@ -310,3 +310,18 @@ def test_only_the_token_functions_use_the_key_and_only_with_the_context() -> Non
         **{f"{f}Role": {"kms:Encrypt", "kms:Decrypt"} for f in TOKEN_TASKS},
         **{f"{f}Role": {"kms:Encrypt"} for f in SEALS_ONLY},
     }
+
+
+def test_the_tasks_share_one_table_policy() -> None:
+    policy_id, policy = _only_resource("AWS::IAM::ManagedPolicy")
+    [statement] = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Sid"] == "SnipesTableReadWrite"
+    assert not {"dynamodb:DeleteItem", "dynamodb:Scan"} & set(statement["Action"])
+    definition = ASL_PATH.read_text()
+    tasks = {
+        logical_id for logical_id in FUNCTIONS if f"${{{logical_id}Arn}}" in definition
+    }
+    assert tasks
+    for logical_id in tasks:
+        policies = FUNCTIONS[logical_id]["Properties"]["Policies"]
+        assert {"Ref": policy_id} in policies, logical_id
