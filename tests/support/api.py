@@ -10,25 +10,21 @@ registered in ``tests/unit/conftest.py``).
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
-import boto3
 import httpx
 import jsonschema  # type: ignore[import-untyped]
 import pytest
 import respx
-from moto import mock_aws
 
 from api.app import app
 from tests.support.apigw import api_event, call
-from tests.support.table import create_table
+from tests.support.table import moto_table, moto_vault
 from workflows.config import Settings
-from workflows.crypto import TokenVault
 from workflows.ebay import EbayClient
 from workflows.executions import ExecutionControl, execution_arn_for
 from workflows.postmark import PostmarkClient
@@ -197,15 +193,9 @@ def make_settings(table_name: str) -> Settings:
 
 @pytest.fixture
 def env() -> Iterator[Env]:
-    # A fresh table name per test: when the session's local stack is running,
-    # this mock_aws nests inside it and moto keeps its data between tests.
-    table = f"snipes-unit-{uuid.uuid4().hex[:12]}"
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        create_table(dynamodb, table)
-        kms = boto3.client("kms", region_name=REGION)
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        store = SnipeStore(table, client=dynamodb, vault=TokenVault(key_id, kms))
+    with moto_table("snipes-unit") as (dynamodb, table):
+        _, vault = moto_vault()
+        store = SnipeStore(table, client=dynamodb, vault=vault)
         fake_ebay = FakeEbay()
         http = httpx.Client(transport=httpx.MockTransport(fake_ebay.router.handler))
         clock = Clock(START)

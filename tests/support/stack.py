@@ -27,7 +27,7 @@ def wait_until_waiting(stack: LocalStack, execution_arn: str) -> None:
 
     moto's StopExecution fails (AttributeError in its execution worker) when it
     arrives before the worker thread has set up; on AWS a stop is accepted at
-    once (see tests/integration/test_api_snipes.py).
+    once. Users cancel seconds after creating, so the tests wait too.
     """
     deadline = time.monotonic() + 5
     while not any(
