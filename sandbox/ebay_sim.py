@@ -29,7 +29,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
@@ -393,31 +393,33 @@ def offer_error(
     error_id: int, status: int | None = None, **params: str
 ) -> EbayApiError:
     """Build an Offer API (domain ``API_OFFER``) error from the spec's catalogue."""
-    default_status, category, template = _OFFER_ERRORS.get(
-        error_id, (409, "BUSINESS", "The bid could not be placed.")
-    )
-    return EbayApiError(
-        status or default_status,
-        error_id,
-        template.format_map(_Defaulting(params)),
-        domain="API_OFFER",
-        category=category,
-        parameters=params,
-    )
+    fallback = (409, "BUSINESS", "The bid could not be placed.")
+    entry = _OFFER_ERRORS.get(error_id, fallback)
+    return _catalogued_error("API_OFFER", entry, error_id, status, params)
 
 
 def browse_error(
     error_id: int, status: int | None = None, **params: str
 ) -> EbayApiError:
     """Build a Browse API (domain ``API_BROWSE``) error from the spec's catalogue."""
-    default_status, category, template = _BROWSE_ERRORS.get(
-        error_id, (400, "REQUEST", "The request could not be processed.")
-    )
+    fallback = (400, "REQUEST", "The request could not be processed.")
+    entry = _BROWSE_ERRORS.get(error_id, fallback)
+    return _catalogued_error("API_BROWSE", entry, error_id, status, params)
+
+
+def _catalogued_error(
+    domain: str,
+    entry: tuple[int, str, str],
+    error_id: int,
+    status: int | None,
+    params: dict[str, str],
+) -> EbayApiError:
+    default_status, category, template = entry
     return EbayApiError(
         status or default_status,
         error_id,
         template.format_map(_Defaulting(params)),
-        domain="API_BROWSE",
+        domain=domain,
         category=category,
         parameters=params,
     )
@@ -631,19 +633,7 @@ class Fault:
     hits: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "fault_id": self.fault_id,
-            "endpoint": self.endpoint,
-            "item_id": self.item_id,
-            "status": self.status,
-            "error_id": self.error_id,
-            "message": self.message,
-            "latency_ms": self.latency_ms,
-            "timeout_s": self.timeout_s,
-            "token_expired": self.token_expired,
-            "remaining": self.remaining,
-            "hits": self.hits,
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -669,27 +659,7 @@ class _RequestRecord:
     duration_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "arrival": self.arrival,
-            "method": self.method,
-            "path": self.path,
-            "raw_path": self.raw_path,
-            "endpoint": self.endpoint,
-            "item_id": self.item_id,
-            "status": self.status,
-            "user": self.user,
-            "token_type": self.token_type,
-            "client_id": self.client_id,
-            "marketplace_id": self.marketplace_id,
-            "error_id": self.error_id,
-            "oauth_error": self.oauth_error,
-            "grant_type": self.grant_type,
-            "max_amount": self.max_amount,
-            "proxy_bid_id": self.proxy_bid_id,
-            "fault_id": self.fault_id,
-            "duration_ms": self.duration_ms,
-        }
+        return asdict(self)
 
 
 # ---------------------------------------------------------------------------

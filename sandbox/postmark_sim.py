@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import getaddresses
 from typing import Any, Final
@@ -131,18 +131,7 @@ class PostmarkFault:
     hits: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "fault_id": self.fault_id,
-            "endpoint": self.endpoint,
-            "status": self.status,
-            "error_code": self.error_code,
-            "message": self.message,
-            "latency_ms": self.latency_ms,
-            "timeout_s": self.timeout_s,
-            "deliver": self.deliver,
-            "remaining": self.remaining,
-            "hits": self.hits,
-        }
+        return asdict(self)
 
 
 def _submitted_at(epoch: float) -> str:
