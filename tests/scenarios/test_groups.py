@@ -33,21 +33,7 @@ def create_group(scenario: Scenario, wins_wanted: int = 1) -> dict[str, Any]:
 def create_member(
     scenario: Scenario, item_id: str, group_id: str, *, offset: int = 2
 ) -> dict[str, Any]:
-    status, _, body = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=scenario.user,
-            body={
-                "item_id": item_id,
-                "max_bid": {"value": "50.00", "currency": "USD"},
-                "bid_offset_seconds": offset,
-                "group_id": group_id,
-            },
-        )
-    )
-    assert status == 201, body
-    return dict(body)
+    return scenario.create(item_id, offset=offset, group_id=group_id)
 
 
 def group_view(scenario: Scenario, group_id: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import respx
 
 from api.app import app
 from tests.support.apigw import api_event, call
+from tests.support.clock import Clock
 from tests.support.table import moto_table, moto_vault
 from workflows.config import Settings
 from workflows.ebay import EbayClient
@@ -50,17 +51,6 @@ ITEM_ID = f"v1|{LEGACY_ID}|0"
 
 
 # --- fakes -------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class FakeEbay:
@@ -271,3 +261,9 @@ def schema_validator(document: dict[str, Any], ref: dict[str, Any]) -> Any:
     """A JSON Schema validator for ``ref`` resolved inside ``document``."""
     schema = {**ref, "components": document["components"]}
     return jsonschema.Draft202012Validator(schema)
+
+
+def outcome_counts(**counts: int) -> dict[str, int]:
+    """``GET /api/stats``' counts of one currency: ``counts``, zero elsewhere."""
+    keys = ("WON", "LOST", "SKIPPED", "FAILED", "CANCELLED", "active")
+    return {key: counts.get(key, 0) for key in keys}

@@ -64,8 +64,14 @@ class Scenario:
         return self.stack.ebay.create_auction(**kwargs).item_id
 
     def create(
-        self, item_id: str, *, max_bid: str = "50.00", offset: int = 2
+        self,
+        item_id: str,
+        *,
+        max_bid: str = "50.00",
+        offset: int = 2,
+        group_id: str | None = None,
     ) -> dict[str, Any]:
+        extra = {} if group_id is None else {"group_id": group_id}
         status, _, body = call(
             api_event(
                 "POST",
@@ -75,6 +81,7 @@ class Scenario:
                     "item_id": item_id,
                     "max_bid": {"value": max_bid, "currency": "USD"},
                     "bid_offset_seconds": offset,
+                    **extra,
                 },
             )
         )

@@ -27,6 +27,7 @@ from tests.support.api import (
     create,
     create_body,
     openapi,
+    outcome_counts,
     schema_validator,
 )
 from tests.support.apigw import USER_B, LambdaContext, api_event, call
@@ -969,14 +970,7 @@ def test_stats_per_currency(env: Env) -> None:
         "currencies": [
             {
                 "currency": "EUR",
-                "counts": {
-                    "WON": 1,
-                    "LOST": 0,
-                    "SKIPPED": 0,
-                    "FAILED": 0,
-                    "CANCELLED": 0,
-                    "active": 0,
-                },
+                "counts": outcome_counts(WON=1),
                 "total_spent": {"value": "80.00", "currency": "EUR"},
                 "savings_on_wins": {"value": "10.00", "currency": "EUR"},
                 "priced_wins": 1,
@@ -984,14 +978,9 @@ def test_stats_per_currency(env: Env) -> None:
             },
             {
                 "currency": "USD",
-                "counts": {
-                    "WON": 3,
-                    "LOST": 1,
-                    "SKIPPED": 1,
-                    "FAILED": 1,
-                    "CANCELLED": 1,
-                    "active": 2,
-                },
+                "counts": outcome_counts(
+                    WON=3, LOST=1, SKIPPED=1, FAILED=1, CANCELLED=1, active=2
+                ),
                 "total_spent": {"value": "192.50", "currency": "USD"},
                 "savings_on_wins": {"value": "107.50", "currency": "USD"},
                 "priced_wins": 2,

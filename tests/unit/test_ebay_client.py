@@ -17,6 +17,7 @@ import httpx
 import pytest
 import respx
 
+from tests.support.clock import Clock
 from tests.support.ebay_samples import (
     APP_TOKEN,
     AUTH_CODE,
@@ -72,24 +73,13 @@ from workflows.ebay import (
 # --- fixtures ----------------------------------------------------------------
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NOW)
-
-
-@pytest.fixture
-def client(clock: FakeClock) -> Iterator[EbayClient]:
+def client(clock: Clock) -> Iterator[EbayClient]:
     with EbayClient(
         client_id=CLIENT_ID, client_secret=CLIENT_SECRET, clock=clock
     ) as instance:
@@ -209,7 +199,7 @@ def test_app_token_uses_client_credentials_grant(
 
 
 def test_app_token_cached_until_five_minutes_before_expiry(
-    client: EbayClient, clock: FakeClock, respx_mock: respx.MockRouter
+    client: EbayClient, clock: Clock, respx_mock: respx.MockRouter
 ) -> None:
     route = respx_mock.post(TOKEN_URL).mock(
         side_effect=[
@@ -455,7 +445,7 @@ def test_get_item_restful(
 
 
 def test_get_item_legacy_uses_get_item_by_legacy_id(
-    clock: FakeClock, token_route: respx.Route, respx_mock: respx.MockRouter
+    clock: Clock, token_route: respx.Route, respx_mock: respx.MockRouter
 ) -> None:
     route = respx_mock.get(LEGACY_URL).mock(
         return_value=httpx.Response(200, json=ITEM_JSON)
