@@ -572,15 +572,23 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
-        Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign,assignment]
-        WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
-        ExecutionWorker.stop = _worker_stop  # type: ignore[method-assign]
-        DynamoHandler.call_action = _atomic_dynamodb_call  # type: ignore[method-assign]
-        ResponseSerializer._serialize = _fast_serialize  # type: ignore[method-assign]
+        for owner, name, patched, _original in _method_patches():
+            setattr(owner, name, patched)
         _isolate_metrics()
         _install_client_cache()
         _installed = True
+
+
+def _method_patches() -> list[tuple[type, str, object, object]]:
+    """(class, attribute, our version, moto's) of the patched methods."""
+    return [
+        (LambdaSimpleBackend, "invoke", _invoke, _ORIGINAL_INVOKE),
+        (Timestamp, "_get_wait_seconds", _get_wait_seconds, _ORIGINAL_GET_WAIT_SECONDS),
+        (WaitFunction, "_wait_interval", _wait_interval, _ORIGINAL_WAIT_INTERVAL),
+        (ExecutionWorker, "stop", _worker_stop, _ORIGINAL_WORKER_STOP),
+        (DynamoHandler, "call_action", _atomic_dynamodb_call, _ORIGINAL_DYNAMODB_CALL),
+        (ResponseSerializer, "_serialize", _fast_serialize, _ORIGINAL_SERIALIZE),
+    ]
 
 
 def uninstall() -> None:
@@ -589,12 +597,8 @@ def uninstall() -> None:
     with _install_lock:
         if not _installed:
             return
-        LambdaSimpleBackend.invoke = _ORIGINAL_INVOKE  # type: ignore[method-assign]
-        Timestamp._get_wait_seconds = _ORIGINAL_GET_WAIT_SECONDS  # type: ignore[method-assign]
-        WaitFunction._wait_interval = _ORIGINAL_WAIT_INTERVAL  # type: ignore[method-assign]
-        ExecutionWorker.stop = _ORIGINAL_WORKER_STOP  # type: ignore[method-assign]
-        DynamoHandler.call_action = _ORIGINAL_DYNAMODB_CALL  # type: ignore[method-assign]
-        ResponseSerializer._serialize = _ORIGINAL_SERIALIZE  # type: ignore[method-assign]
+        for owner, name, _patched, original in _method_patches():
+            setattr(owner, name, original)
         _share_metrics()
         _uninstall_client_cache()
         _installed = False
