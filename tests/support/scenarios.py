@@ -21,6 +21,7 @@ HAPPY_PATH = [
     "Place bid",
     "Wait for auction end",
     "Check result",
+    "Result known?",
     "Notify user",
     "Final status?",
     "Snipe finished",
