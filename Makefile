@@ -13,7 +13,7 @@ export PIP_AUDIT_ALLOW_UNAUDITED ?= 1
 
 include build.mk
 
-.PHONY: help venv sam-venv dev demo token check test lint format typecheck infra-lint security unit scenarios build clean
+.PHONY: help venv sam-venv dev demo token check test lint format typecheck infra-lint security unit scenarios build clean openapi fuzz
 
 help:
 	@echo "make dev        run the whole stack locally (API on http://127.0.0.1:8000)"
@@ -26,6 +26,8 @@ help:
 	@echo "make infra-lint sam validate (+ --lint), cfn-lint, statelint"
 	@echo "make security   bandit + pip-audit (needs PyPI's vulnerability data)"
 	@echo "make build      sam build (Lambda artifacts in .aws-sam/)"
+	@echo "make openapi    write docs/openapi.json from the API (commit it)"
+	@echo "make fuzz       schemathesis, every check + stateful, 2,000+ cases"
 	@echo "make bench      benchmarks, full size (minutes; bench/results/, docs/benchmarks.md)"
 	@echo "make bench-smoke  the benchmarks at smoke size (seconds)"
 
@@ -96,6 +98,10 @@ bench: venv sam-venv
 
 bench-smoke: venv
 	$(BIN)/python -m bench --smoke --out bench/results/smoke
+
+# The committed API contract (docs/openapi.json); a test fails when it drifts.
+openapi: venv
+	$(BIN)/python scripts/openapi.py
 
 clean:
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

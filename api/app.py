@@ -14,6 +14,7 @@ Tests replace the services with
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -25,14 +26,15 @@ from aws_lambda_powertools.event_handler.api_gateway import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
-from api import ebay, groups, openapi, params, preferences, snipes, stats
+from api import ebay, groups, items, openapi, params, preferences, snipes, stats
 from api.cors import ConfiguredOriginsCORS
 from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
 from api.models import HealthView
-from api.security_headers import with_security_headers
+from api.security_headers import with_security_headers, with_server_time
 from workflows.observability import logger, metrics
 from workflows.services import Services, get_services
+from workflows.timing import utc_now
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -70,6 +72,7 @@ app = APIGatewayRestResolver(
 register_error_handlers(app)
 app.use([body_limit.middleware])
 app.include_router(snipes.router)
+app.include_router(items.router)
 app.include_router(ebay.router)
 app.include_router(groups.router)
 app.include_router(stats.router)
@@ -78,6 +81,7 @@ app.include_router(preferences.router)
 
 @app.get(
     "/api/health",
+    operation_id="getHealth",
     summary="Liveness",
     tags=["meta"],
     responses={HTTPStatus.OK: {"description": "Alive"}, **error_responses(500)},
@@ -88,6 +92,7 @@ def health() -> HealthView:
 
 @app.get(
     "/api/openapi.json",
+    operation_id="getOpenApi",
     summary="This OpenAPI document",
     tags=["meta"],
     responses={
@@ -123,4 +128,15 @@ def openapi_document() -> str:
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return with_security_headers(app.resolve(event, context))
+    path = event.get("path")
+    if isinstance(path, str):
+        event = {**event, "path": items.item_path(path)}
+    response = app.resolve(event, context)
+    return with_security_headers(with_server_time(response, _server_now()))
+
+
+def _server_now() -> datetime:
+    try:
+        return _configured_services().now()
+    except Exception:  # no configuration: the answer still says what time it is
+        return utc_now()

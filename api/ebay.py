@@ -46,6 +46,7 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
 
 @router.get(
     "/api/ebay/connect",
+    operation_id="connectEbay",
     summary="Start linking your eBay account",
     description=(
         "eBay's consent URL (scope buy.offer.auction) with a signed, single-use"
@@ -67,6 +68,7 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
 
 @router.post(
     "/api/ebay/callback",
+    operation_id="completeEbayConnect",
     summary="Finish linking your eBay account",
     description=(
         "Checks the state, exchanges eBay's authorization code and stores the"
@@ -102,6 +104,7 @@ def callback(
 
 @router.get(
     "/api/ebay/status",
+    operation_id="getEbayStatus",
     summary="Your eBay link",
     tags=TAGS,
     security=SECURITY,
@@ -116,6 +119,7 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
 
 @router.delete(
     "/api/ebay/connection",
+    operation_id="unlinkEbay",
     summary="Unlink your eBay account",
     description=(
         "Deletes the stored eBay authorization. Your SCHEDULED snipes end SKIPPED"

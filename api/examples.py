@@ -48,6 +48,14 @@ def _snipe(**changes: Any) -> dict[str, Any]:
         "group_id": None,
         "created_at": "2026-05-01T12:00:00.000Z",
         "updated_at": "2026-05-01T12:00:00.000Z",
+        "live": {
+            "current_price": {"value": "127.50", "currency": "USD"},
+            "bid_count": 7,
+            "time_left_seconds": 3600,
+            "as_of": "2026-05-01T11:59:52.000Z",
+            "age_seconds": 8,
+        },
+        "server_time": "2026-05-01T12:00:00.000Z",
         "warnings": [],
     }
     snipe.update(changes)
@@ -177,6 +185,53 @@ PREFERENCES_EXAMPLES: dict[str, Any] = {
         "summary": "No email when outbid",
         "value": {
             "email_on": {"WON": True, "LOST": False, "SKIPPED": True, "FAILED": True}
+        },
+    },
+}
+
+ITEM_PREVIEW_EXAMPLES: dict[str, Any] = {
+    "auction": {
+        "summary": "An auction that can be sniped",
+        "value": {
+            "item_id": "v1|123456789012|0",
+            "legacy_item_id": "123456789012",
+            "title": "Vintage Omega Seamaster 1968",
+            "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
+            "item_url": "https://www.ebay.com/itm/123456789012",
+            "current_price": {"value": "127.50", "currency": "USD"},
+            "minimum_bid": {"value": "130.00", "currency": "USD"},
+            "bid_count": 7,
+            "end_at": "2026-05-01T13:00:00.000Z",
+            "time_left_seconds": 3600,
+            "buying_options": ["AUCTION"],
+            "snipeable": True,
+            "not_snipeable_reason": None,
+            "currency_decimals": 2,
+            "as_of": "2026-05-01T11:59:52.000Z",
+            "age_seconds": 8,
+            "server_time": "2026-05-01T12:00:00.000Z",
+        },
+    },
+    "fixed_price": {
+        "summary": "A Buy It Now listing: nothing to snipe",
+        "value": {
+            "item_id": "v1|223456789012|0",
+            "legacy_item_id": "223456789012",
+            "title": "Leica M6 body",
+            "image_url": None,
+            "item_url": "https://www.ebay.com/itm/223456789012",
+            "current_price": {"value": "2450.00", "currency": "USD"},
+            "minimum_bid": None,
+            "bid_count": 0,
+            "end_at": "2026-05-20T09:00:00.000Z",
+            "time_left_seconds": 1630800,
+            "buying_options": ["FIXED_PRICE"],
+            "snipeable": False,
+            "not_snipeable_reason": "NOT_AN_AUCTION",
+            "currency_decimals": 2,
+            "as_of": "2026-05-01T12:00:00.000Z",
+            "age_seconds": 0,
+            "server_time": "2026-05-01T12:00:00.000Z",
         },
     },
 }

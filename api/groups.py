@@ -46,6 +46,7 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
 
 @router.post(
     "/api/groups",
+    operation_id="createGroup",
     status_code=HTTPStatus.CREATED,
     summary="Create a win-N group",
     description=(
@@ -82,6 +83,7 @@ def create_group(
 
 @router.get(
     "/api/groups",
+    operation_id="listGroups",
     summary="List your groups",
     description="Newest first, one page at a time.",
     tags=TAGS,
@@ -108,6 +110,7 @@ def list_groups(
 
 @router.get(
     "/api/groups/<group_id>",
+    operation_id="getGroup",
     summary="Get one of your groups",
     description="With its members (ids, statuses) and its wins so far.",
     tags=TAGS,
@@ -125,6 +128,7 @@ def get_group(
 
 @router.patch(
     "/api/groups/<group_id>",
+    operation_id="updateGroup",
     summary="Rename a group or change wins_wanted",
     description=(
         "`wins_wanted` cannot go below the slots in use (wins plus bids whose"
@@ -166,6 +170,7 @@ def update_group(
 
 @router.delete(
     "/api/groups/<group_id>",
+    operation_id="deleteGroup",
     summary="Delete a group",
     description=(
         "Its snipes leave the group (their group_id is cleared) and go on as"

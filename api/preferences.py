@@ -48,6 +48,7 @@ _OK: OpenAPIResponse = {
 
 @router.get(
     "/api/me/preferences",
+    operation_id="getPreferences",
     summary="Your notification preferences",
     description="Which outcomes are emailed; every one until you change it.",
     tags=TAGS,
@@ -60,6 +61,7 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
 
 @router.put(
     "/api/me/preferences",
+    operation_id="updatePreferences",
     summary="Set your notification preferences",
     description=(
         "Replaces them (all four outcomes are required). A snipe whose outcome"

@@ -24,9 +24,10 @@ from api import examples
 from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
-from workflows import idempotency, scheduling
+from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
+from workflows.timing import to_z
 
 TAGS = ["snipes"]
 
@@ -43,7 +44,8 @@ _CREATE_422 = (
 )
 _CREATE_409 = (
     "AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (details.earliest_end_at),"
-    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED; with an Idempotency-Key:"
+    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED, SNIPE_EXISTS (you have an active"
+    " snipe on this item: details.snipe_id); with an Idempotency-Key:"
     " IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS"
 )
 _EDIT_409 = (
@@ -72,6 +74,7 @@ IdempotencyKey = Annotated[
 
 @router.post(
     "/api/snipes",
+    operation_id="createSnipe",
     status_code=HTTPStatus.CREATED,
     summary="Schedule a snipe",
     description=(
@@ -133,13 +136,12 @@ def create_snipe(
             key=idempotency_key,
             lambda_context=router.lambda_context,
         )
-    return ScheduledSnipeView.with_warnings(
-        snipe, scheduling.group_warnings(services, snipe)
-    )
+    return _scheduled_view(services, snipe)
 
 
 @router.get(
     "/api/snipes",
+    operation_id="listSnipes",
     summary="List your snipes",
     description=(
         "Newest first, one page at a time. Filters combine: `status`, and the"
@@ -205,13 +207,20 @@ def list_snipes(
         ends_after=_utc(ends_after),
         ends_before=_utc(ends_before),
     )
+    now = services.now()
+    values = live.live_for_snipes(services, page.items)
     return SnipeListView(
-        items=[SnipeView.of(s) for s in page.items], next_cursor=page.next_cursor
+        items=[
+            SnipeView.of(s, now=now, live=values.get(s.snipe_id)) for s in page.items
+        ],
+        next_cursor=page.next_cursor,
+        server_time=to_z(now),
     )
 
 
 @router.get(
     "/api/snipes/<snipe_id>",
+    operation_id="getSnipe",
     summary="Get one of your snipes",
     tags=TAGS,
     security=SECURITY,
@@ -223,11 +232,12 @@ def list_snipes(
 def get_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
-    return SnipeView.of(scheduling.get_snipe(services, identity, snipe_id))
+    return _view(services, scheduling.get_snipe(services, identity, snipe_id))
 
 
 @router.delete(
     "/api/snipes/<snipe_id>",
+    operation_id="cancelSnipe",
     summary="Cancel a scheduled snipe",
     description=(
         "Only a SCHEDULED snipe can be cancelled; once the bid task has claimed it"
@@ -251,11 +261,12 @@ def get_snipe(
 def cancel_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
-    return SnipeView.of(scheduling.cancel_snipe(services, identity, snipe_id))
+    return _view(services, scheduling.cancel_snipe(services, identity, snipe_id))
 
 
 @router.patch(
     "/api/snipes/<snipe_id>",
+    operation_id="updateSnipe",
     summary="Change a scheduled snipe",
     description=(
         "Changes the max bid, the bid offset and/or the group of a SCHEDULED"
@@ -310,8 +321,21 @@ def edit_snipe(
     services: AppServices,
 ) -> ScheduledSnipeView:
     snipe = scheduling.edit_snipe(services, identity, snipe_id, request)
+    return _scheduled_view(services, snipe)
+
+
+def _view(services: AppServices, snipe: Snipe) -> SnipeView:
+    values = live.live_for_snipes(services, [snipe])
+    return SnipeView.of(snipe, now=services.now(), live=values.get(snipe.snipe_id))
+
+
+def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
+    values = live.live_for_snipes(services, [snipe])
     return ScheduledSnipeView.with_warnings(
-        snipe, scheduling.group_warnings(services, snipe)
+        snipe,
+        scheduling.group_warnings(services, snipe),
+        now=services.now(),
+        live=values.get(snipe.snipe_id),
     )
 
 

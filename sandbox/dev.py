@@ -41,6 +41,26 @@ STATE_FILE = Path(
 DEMO_USER = "demo"
 
 
+def web_port() -> int:
+    """The web app's port (``SANDBOX_WEB_PORT``, default 3000)."""
+    return int(os.environ.get("SANDBOX_WEB_PORT", "3000"))
+
+
+def consent_redirect_url() -> str:
+    """Where eBay's (simulated) consent page sends the browser after "Agree":
+    ``SANDBOX_CONSENT_REDIRECT_URL``, by default the web app's /ebay/callback,
+    which passes ``code`` and ``state`` to POST /api/ebay/callback."""
+    return os.environ.get("SANDBOX_CONSENT_REDIRECT_URL") or (
+        f"http://127.0.0.1:{web_port()}/ebay/callback"
+    )
+
+
+def cors_origins() -> str:
+    """The web app's origins (both host names a browser may use)."""
+    port = web_port()
+    return f"http://localhost:{port},http://127.0.0.1:{port}"
+
+
 @dataclass(frozen=True)
 class DevPorts:
     api: int = 8000
@@ -172,16 +192,19 @@ def run(
         postmark_port=ports.postmark,
         moto_port=ports.moto,
         server_mode=True,
-        extra_env={
-            "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"
-        },
+        consent_redirect_url=consent_redirect_url(),
+        extra_env={"CORS_ALLOWED_ORIGINS": cors_origins()},
     )
     key = load_key()
     with local_stack(config) as stack:
         from api.app import lambda_handler  # after the environment is in place
 
         api = BackgroundServer(
-            LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
+            LocalApi(
+                lambda_handler, signing_key=key, origins=cors_origins().split(",")
+            ),
+            port=ports.api,
+            name="local-api",
         ).start()
         try:
             api_url = f"http://127.0.0.1:{api.port}"

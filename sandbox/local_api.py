@@ -5,19 +5,26 @@ Each HTTP request becomes an API Gateway REST proxy event and goes to
 ``sandbox.auth``: a missing or bad token gets API Gateway's 401 before the Lambda
 runs. ``GET /api/health``, ``GET /api/openapi.json`` and CORS preflights
 (``OPTIONS``) need no token, as in ``template.yaml``.
+
+Whatever API Gateway itself answers (401, 403 outside ``/api``, 413 above its
+10 MB limit, 429 when ``throttle_rps`` is set, 502 when the Lambda fails) has
+the body and headers of ``template.yaml``'s GatewayResponses
+(``sandbox.gateway``).
 """
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from sandbox import gateway
 from sandbox.apigw import LambdaContext, proxy_event
 from sandbox.auth import InvalidToken, verify_authorization
+from workflows.observability import logger
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 PUBLIC_ROUTES = {("GET", "/api/health"), ("GET", "/api/openapi.json")}
@@ -53,9 +60,21 @@ def to_response(result: dict[str, Any]) -> Response:
 class LocalApi:
     """A WSGI app: API Gateway + Cognito authorizer stand-in in front of a handler."""
 
-    def __init__(self, handler: Handler, *, signing_key: bytes) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        signing_key: bytes,
+        origins: Sequence[str] = (),
+        throttle_rps: float | None = None,
+        throttle_burst: int = 40,
+    ) -> None:
         self._handler = handler
         self._key = signing_key
+        self._origins = list(origins)
+        self._bucket = (
+            _TokenBucket(throttle_rps, throttle_burst) if throttle_rps else None
+        )
         # On AWS each API invocation has its own process. Here requests share
         # one, and Powertools keeps the current request on the module-level
         # resolver: concurrent calls would see each other's event (even its
@@ -70,8 +89,12 @@ class LocalApi:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        if self._bucket is not None and not self._bucket.take():
+            return self.gateway_error(gateway.THROTTLED)
         if not request.path.startswith("/api/") and request.path != "/api":
-            return _gateway_error(403, "Missing Authentication Token")
+            return self.gateway_error(gateway.MISSING_AUTHENTICATION_TOKEN)
+        if (request.content_length or 0) > gateway.MAX_PAYLOAD_BYTES:
+            return self.gateway_error(gateway.REQUEST_TOO_LARGE)
         claims: dict[str, Any] | None = None
         public = (request.method, request.path) in PUBLIC_ROUTES
         if request.method != "OPTIONS" and not public:
@@ -80,17 +103,46 @@ class LocalApi:
                     request.headers.get("Authorization"), key=self._key
                 )
             except InvalidToken:
-                return _gateway_error(401, "Unauthorized")
-        with self._lock:
-            result = self._handler(to_event(request, claims), LambdaContext())
+                return self.gateway_error(gateway.UNAUTHORIZED)
+        try:
+            with self._lock:
+                result = self._handler(to_event(request, claims), LambdaContext())
+        except Exception:  # the Lambda failed: API Gateway answers 502
+            logger.exception("the API function failed")
+            return self.gateway_error(gateway.INTEGRATION_FAILURE)
         return to_response(result)
 
+    def gateway_error(self, error: gateway.GatewayError) -> Response:
+        """API Gateway's own answer (the Lambda never ran, or failed)."""
+        headers = gateway.gateway_headers(self._origins)
+        if error is gateway.UNAUTHORIZED:
+            headers["x-amzn-ErrorType"] = "UnauthorizedException"
+        return Response(
+            gateway.gateway_body(error),
+            status=error.status,
+            content_type="application/json",
+            headers=headers,
+        )
 
-def _gateway_error(status: int, message: str) -> Response:
-    """API Gateway's own error body (the Lambda never ran)."""
-    return Response(
-        json.dumps({"message": message}),
-        status=status,
-        content_type="application/json",
-        headers={"x-amzn-ErrorType": "UnauthorizedException"} if status == 401 else {},
-    )
+
+class _TokenBucket:
+    """API Gateway's stage throttling: ``rate`` per second, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(
+                self._burst, self._tokens + (now - self._at) * self._rate
+            )
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sandbox import POWERTOOLS_ENV, aws
 from sandbox.ebay_sim import EbaySimulator, start_ebay_simulator
@@ -51,6 +52,10 @@ class StackConfig:
     postmark_port: int = 0
     moto_port: int = 0
     server_mode: bool = False  # True: moto server on 127.0.0.1 (inspect with aws CLI)
+    # Where the eBay simulator's consent page sends the browser after "Agree"
+    # (the RuName's accept URL): a web app's /ebay/callback. None: the
+    # simulator's default.
+    consent_redirect_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -120,8 +125,14 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
             local = server.provision(app_secrets=APP_SECRETS)
         else:
             local = stack.enter_context(aws.in_process_aws(app_secrets=APP_SECRETS))
+        redirect: dict[str, Any] = (
+            {"accept_url": config.consent_redirect_url}
+            if config.consent_redirect_url
+            else {}
+        )
         ebay, ebay_server = start_ebay_simulator(
             port=config.ebay_port,
+            **redirect,
             client_id=EBAY_CLIENT_ID,
             client_secret=EBAY_CLIENT_SECRET,
             ru_name=EBAY_RU_NAME,

@@ -7,6 +7,7 @@ exception messages never carry tokens, secrets or authorization codes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -373,8 +374,12 @@ class EbayClient(HttpClientOwner):
         http: httpx.Client | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] = _utc_now,
+        on_call: Callable[[str], None] | None = None,
     ) -> None:
         self._base = api_base_url.rstrip("/")
+        # Told of every metered call ("browse", "oauth_client_credentials"):
+        # the daily budget counter (workflows.ebay_budget).
+        self._on_call = on_call
         self._client_id = client_id
         self._marketplace_id = marketplace_id
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
@@ -399,6 +404,7 @@ class EbayClient(HttpClientOwner):
             token = self._app_token
             if token is None or not token.is_fresh(self._clock()):
                 form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
+                self._metered("oauth_client_credentials")
                 token = self._token_grant("client_credentials", form, ())[0]
                 self._app_token = token
             return token
@@ -453,8 +459,18 @@ class EbayClient(HttpClientOwner):
 
     # Browse
 
-    def get_item(self, ref: ItemRef) -> EbayItem:
-        """Fetch an item by RESTful or legacy id with the application token."""
+    def get_item(
+        self,
+        ref: ItemRef,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        metered: bool = True,
+    ) -> EbayItem:
+        """Fetch an item by RESTful or legacy id with the application token.
+
+        ``metered=False``: the caller already counted the call against the
+        daily budget (``workflows.live``); ``timeout`` overrides the client's.
+        """
         if ref.kind == "restful":
             url = f"{self._base}{BROWSE_PATH}/item/{quote(ref.value, safe='')}"
             params: dict[str, str] | None = None
@@ -463,14 +479,20 @@ class EbayClient(HttpClientOwner):
             params = {"legacy_item_id": ref.value}
         op = "getItem" if ref.kind == "restful" else "getItemByLegacyId"
         token = self.app_token()
+        if metered:
+            self._metered("browse")
         try:
-            data = self._api_call(op, "GET", url, token, params=params, browse=True)
+            data = self._api_call(
+                op, "GET", url, token, params=params, browse=True, timeout=timeout
+            )
         except EbayAuthError:
             with self._lock:  # cached token was rejected early: mint a new one once
                 if self._app_token is token:
                     self._app_token = None
             token = self.app_token()
-            data = self._api_call(op, "GET", url, token, params=params, browse=True)
+            data = self._api_call(
+                op, "GET", url, token, params=params, browse=True, timeout=timeout
+            )
         return self._parse(op, EbayItem.from_json, data)
 
     # Offer
@@ -536,6 +558,11 @@ class EbayClient(HttpClientOwner):
         return bid_id
 
     # plumbing
+
+    def _metered(self, api: str) -> None:
+        if self._on_call is not None:
+            with contextlib.suppress(Exception):  # counting never stops a call
+                self._on_call(api)
 
     def _bidding_url(self, item_id: str) -> str:
         return f"{self._base}{OFFER_PATH}/bidding/{quote(item_id, safe='')}"

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflows import ebay, groups
+from workflows import active_items, ebay, groups, live
 from workflows.errors import (
     AuctionEnded,
     AuctionEndingTooSoon,
@@ -249,6 +249,8 @@ def create_snipe(
         settle_seconds=services.settings.snipe_settle_seconds,
     )
     snipe_id = new_snipe_id(now)
+    # One active snipe per user and item (409 SNIPE_EXISTS names the other).
+    active_items.claim(services, identity.user_id, item.item_id, snipe_id)
     snipe = Snipe(
         snipe_id=snipe_id,
         user_id=identity.user_id,
@@ -492,7 +494,7 @@ def _require_room_for_another(services: Services, identity: Identity) -> None:
 
 def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
     try:
-        return services.ebay.get_item(ref)
+        item = services.ebay.get_item(ref)
     except ebay.EbayItemNotFound as exc:
         raise ItemNotFound(
             f"eBay has no item {ref.value}", details={"item_id": ref.value}
@@ -505,6 +507,9 @@ def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
             extra={"error": type(exc).__name__, "http_status": exc.http_status},
         )
         raise EbayBadResponse("eBay returned an unexpected answer") from exc
+    # A fresh read: the live values of the shared item cache (workflows.live).
+    live.remember(services, item, ref)
+    return item
 
 
 def _check_biddable(

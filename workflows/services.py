@@ -24,11 +24,13 @@ from workflows import aws, secrets
 from workflows.config import Settings, get_settings
 from workflows.crypto import TokenVault
 from workflows.ebay import EbayClient
+from workflows.ebay_budget import DailyBudget
 from workflows.executions import ExecutionControl
 from workflows.observability import logger
 from workflows.postmark import PostmarkClient
 from workflows.secrets import AppSecrets, AppSecretsUnavailable, load_app_secrets
 from workflows.store import SnipeStore
+from workflows.table_access import Table
 from workflows.timing import utc_now
 
 
@@ -49,12 +51,15 @@ def build_services(
     """Services for ``settings``; reads the app secrets unless given."""
     app_secrets = app_secrets or load_app_secrets(settings)
     timeout = httpx.Timeout(settings.http_timeout_seconds, connect=3.0)
+    snipe_store = SnipeStore(
+        settings.table_name, vault=TokenVault(settings.token_kms_key_id)
+    )
+    budget = DailyBudget(Table.of(snipe_store))
     return Services(
         settings=settings,
-        store=SnipeStore(
-            settings.table_name, vault=TokenVault(settings.token_kms_key_id)
-        ),
+        store=snipe_store,
         ebay=EbayClient(
+            on_call=lambda api: budget.record(api, utc_now()),
             api_base_url=settings.ebay_api_base_url,
             client_id=app_secrets.ebay_client_id,
             client_secret=app_secrets.ebay_client_secret.get_secret_value(),

@@ -114,7 +114,9 @@ def test_api_answers_within_a_minute_and_only_with_a_valid_token(
 
     anonymous = httpx.get(f"{api}/api/snipes")
     assert anonymous.status_code == 401
-    assert anonymous.json() == {"message": "Unauthorized"}  # API Gateway's body
+    assert anonymous.json() == {  # template.yaml's GatewayResponses
+        "error": {"code": "UNAUTHORIZED", "message": "Unauthorized", "details": {}}
+    }
     forged = issue_token("alice", key=b"not-the-sandbox-signing-key-0123456789")
     assert (
         httpx.get(

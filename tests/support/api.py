@@ -9,6 +9,7 @@ registered in ``tests/unit/conftest.py``).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -230,10 +231,31 @@ def create_body(
     }
 
 
+_MORE_LEGACY_IDS = itertools.count(310000000000)
+
+
 def create(env: Env, user: tuple[str, str] = ("user-a", "a@example.com")) -> str:
+    """A snipe on the default auction, or (one active snipe per user and
+    item) on a copy of it under a new item id when the user has one there."""
     status, _, body = call(
         api_event("POST", "/api/snipes", user=user, body=create_body())
     )
+    if status == 409 and body["error"]["code"] == "SNIPE_EXISTS":
+        legacy = str(next(_MORE_LEGACY_IDS))
+        env.ebay.items[legacy] = {
+            **env.ebay.items[LEGACY_ID],
+            "itemId": f"v1|{legacy}|0",
+            "legacyItemId": legacy,
+            "itemWebUrl": f"https://www.ebay.com/itm/{legacy}",
+        }
+        status, _, body = call(
+            api_event(
+                "POST",
+                "/api/snipes",
+                user=user,
+                body=create_body(item_id=f"v1|{legacy}|0"),
+            )
+        )
     assert status == 201, body
     snipe_id: str = body["snipe_id"]
     return snipe_id

@@ -93,6 +93,14 @@ def test_create_schedules_the_snipe_and_starts_its_execution(env: Env) -> None:
         "group_id": None,
         "created_at": "2026-05-01T12:00:00.000Z",
         "updated_at": "2026-05-01T12:00:00.000Z",
+        "live": {
+            "current_price": {"value": "127.50", "currency": "USD"},
+            "bid_count": 7,
+            "time_left_seconds": 3600,
+            "as_of": "2026-05-01T12:00:00.000Z",
+            "age_seconds": 0,
+        },
+        "server_time": "2026-05-01T12:00:00.000Z",
         "warnings": [],
     }
 
@@ -566,7 +574,11 @@ def test_another_users_snipe_is_404_and_absent_from_their_list(env: Env) -> None
 
     assert_error(read, 404, "SNIPE_NOT_FOUND")
     assert_error(cancel, 404, "SNIPE_NOT_FOUND")
-    assert listing == {"items": [], "next_cursor": None}
+    assert listing == {
+        "items": [],
+        "next_cursor": None,
+        "server_time": "2026-05-01T12:00:00.000Z",
+    }
     assert env.store.get(snipe_id).status is SnipeStatus.SCHEDULED
     assert env.executions.stopped == []
 
@@ -880,6 +892,7 @@ def test_openapi_lists_every_route(env: Env) -> None:
         ("DELETE", "/api/ebay/connection"),
         ("GET", "/api/health"),
         ("GET", "/api/openapi.json"),
+        ("GET", "/api/items/{ref}"),
     }
     assert document["info"]["title"]
     assert document["info"]["version"]
@@ -889,7 +902,14 @@ def test_openapi_lists_every_route(env: Env) -> None:
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             protected = path.startswith(
-                ("/api/snipes", "/api/ebay", "/api/stats", "/api/me/", "/api/groups")
+                (
+                    "/api/snipes",
+                    "/api/ebay",
+                    "/api/stats",
+                    "/api/me/",
+                    "/api/groups",
+                    "/api/items",
+                )
             )
             assert (operation.get("security") == [{"CognitoIdToken": []}]) is protected
             for code, response in operation["responses"].items():
