@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from sandbox.aws import load_template
+from sandbox.template import load_template
 from workflows.crypto import TokenVault
 
 REGION = "us-east-1"
