@@ -36,7 +36,7 @@ from workflows.store.slots import (
     _slot_release_update,
 )
 from workflows.store.snipes import _snipe_from_item, _snipe_key, _status_partition
-from workflows.store.table import _to_item
+from workflows.store.table import _condition_failed, _owned, _to_item
 
 
 class GroupRecords(IdempotencyRecords):
@@ -52,27 +52,15 @@ class GroupRecords(IdempotencyRecords):
             GSI1PK=_groups_partition(group.user_id),
             GSI1SK=f"CREATED#{to_z(group.created_at)}#{group.group_id}",
         )
-        self._call(
-            self._client.put_item,
-            Item={**_group_key(group.group_id), **_to_item(values)},
-            ConditionExpression="attribute_not_exists(PK)",
-        )
+        self._put_new({**_group_key(group.group_id), **_to_item(values)})
 
     def get_group(self, group_id: str) -> Group:
-        response = self._call(
-            self._client.get_item, Key=_group_key(group_id), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if item is None:
-            raise GroupNotFound(f"no group {group_id}")
+        item = self._read_existing(_group_key(group_id), _no_group(group_id))
         return _group_from_item(item)
 
     def get_group_for_user(self, user_id: str, group_id: str) -> Group:
         """The group if it is the user's; another user's group is 'not found'."""
-        group = self.get_group(group_id)
-        if group.user_id != user_id:
-            raise GroupNotFound(f"no group {group_id}")
-        return group
+        return _owned(self.get_group(group_id), user_id, _no_group(group_id))
 
     def list_groups(
         self, user_id: str, *, limit: int = 20, cursor: str | None = None
@@ -105,32 +93,24 @@ class GroupRecords(IdempotencyRecords):
             sets.append("wins_wanted = :wanted")
             condition += " AND slots_used <= :wanted"
         kwargs: dict[str, Any] = {"ExpressionAttributeNames": names} if names else {}
-        try:
-            response = self._call(
-                self._client.update_item,
-                Key=_group_key(group_id),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=condition,
-                ExpressionAttributeValues=_to_item(values),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                **kwargs,
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != (
-                "ConditionalCheckFailedException"
-            ):
-                raise
-            old: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+        written = self._update_returning(
+            _group_key(group_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=_to_item(values),
+            **kwargs,
+        )
+        if isinstance(written, ClientError):
+            old: Mapping[str, Any] | None = written.response.get("Item")  # type: ignore[assignment]
             current = _group_from_item(old) if old else None
             if current is None or current.user_id != user_id:
-                raise GroupNotFound(f"no group {group_id}") from exc
+                raise _no_group(group_id) from written
             raise WinsWantedTooLow(
                 f"{current.slots_used} of the group's slots are in use (won, or a"
                 " bid whose result is not known yet); wins_wanted cannot go lower",
                 details={"slots_used": current.slots_used},
-            ) from exc
-        return _group_from_item(response["Attributes"])
+            ) from written
+        return _group_from_item(written)
 
     def delete_group(self, user_id: str, group_id: str) -> Group:
         """Delete the user's group; returns it as it was (members not touched)."""
@@ -143,8 +123,7 @@ class GroupRecords(IdempotencyRecords):
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 raise GroupNotFound(f"no group {group_id}") from exc
             raise
         return _group_from_item(response["Attributes"])
@@ -203,8 +182,7 @@ class GroupRecords(IdempotencyRecords):
                 ),
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 return False
             raise
         return True
@@ -327,9 +305,12 @@ class GroupRecords(IdempotencyRecords):
                         self._client.update_item, **_outside_transaction(snipe_update)
                     )
                 except ClientError as exc:
-                    code = exc.response.get("Error", {}).get("Code")
-                    if code != "ConditionalCheckFailedException":
+                    if not _condition_failed(exc):
                         raise
                 return False
             _backoff(attempt)
         raise StoreUnavailable("the group slot could not be released; retry shortly")
+
+
+def _no_group(group_id: str) -> GroupNotFound:
+    return GroupNotFound(f"no group {group_id}")

@@ -20,7 +20,7 @@ from workflows.timing import to_z, utc_now
 if TYPE_CHECKING:
     pass
 from workflows.store.snipes import SnipeRecords
-from workflows.store.table import _from_item, _to_item
+from workflows.store.table import _condition_failed, _from_item, _to_item
 
 # eBay link item: the sealed tokens, their vault purposes (part of the KMS
 # encryption context), and the sparse index of links by refresh-token expiry.
@@ -142,10 +142,7 @@ class LinkRecords(SnipeRecords):
         return EbayAccess.model_validate(access)
 
     def _ebay_link_item(self, user_id: str) -> dict[str, Any] | None:
-        response = self._call(
-            self._client.get_item, Key=_ebay_key(user_id), ConsistentRead=True
-        )
-        item = response.get("Item")
+        item = self._read(_ebay_key(user_id))
         return None if item is None else _from_item(item)
 
     def _open_access_token(
@@ -183,13 +180,7 @@ class LinkRecords(SnipeRecords):
 
     def set_ebay_link_email(self, user_id: str, email: str) -> None:
         """Where expiry warnings for this link go (the linking user's address)."""
-        self._call(
-            self._client.update_item,
-            Key=_ebay_key(user_id),
-            UpdateExpression="SET email = :e",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues={":e": {"S": email}},
-        )
+        self._set_existing(_ebay_key(user_id), "email", email)
 
     def delete_ebay_account(self, user_id: str) -> bool:
         """Unlink: the item and both sealed tokens go. True if there was a link."""
@@ -273,8 +264,7 @@ class LinkRecords(SnipeRecords):
                 ),
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 return False
             raise
         return True
@@ -304,8 +294,7 @@ class LinkRecords(SnipeRecords):
                 ExpressionAttributeValues={":u": {"S": user_id}},
             )
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code")
-            if code == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 return False
             raise
         return True

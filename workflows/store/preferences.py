@@ -23,10 +23,7 @@ class PreferenceRecords(LinkRecords):
     # --- notification preferences -------------------------------------------
     def get_preferences(self, user_id: str) -> NotificationPreferences:
         """The user's preferences; the defaults (every outcome emailed) if unset."""
-        response = self._call(
-            self._client.get_item, Key=_prefs_key(user_id), ConsistentRead=True
-        )
-        item = response.get("Item")
+        item = self._read(_prefs_key(user_id))
         if item is None:
             return NotificationPreferences()
         data = _plain(_from_item(item))

@@ -36,9 +36,11 @@ from workflows.store.table import (
     _BUSY,
     _KEY_ATTRS,
     Table,
+    _condition_failed,
     _decode_cursor,
     _encode_cursor,
     _from_item,
+    _owned,
     _plain,
     _to_item,
     _whole_second,
@@ -92,27 +94,15 @@ class SnipeRecords(Table):
             GSI2SK=_sort_key(snipe),
         )
         item = {**_snipe_key(snipe.snipe_id), **_to_item(values)}
-        self._call(
-            self._client.put_item,
-            Item=item,
-            ConditionExpression="attribute_not_exists(PK)",
-        )
+        self._put_new(item)
 
     def get(self, snipe_id: str) -> Snipe:
-        response = self._call(
-            self._client.get_item, Key=_snipe_key(snipe_id), ConsistentRead=True
-        )
-        item = response.get("Item")
-        if item is None:
-            raise SnipeNotFound(f"no snipe {snipe_id}")
+        item = self._read_existing(_snipe_key(snipe_id), _no_snipe(snipe_id))
         return _snipe_from_item(item)
 
     def get_for_user(self, user_id: str, snipe_id: str) -> Snipe:
         """The snipe if it belongs to the user; another user's snipe is 'not found'."""
-        snipe = self.get(snipe_id)
-        if snipe.user_id != user_id:
-            raise SnipeNotFound(f"no snipe {snipe_id}")
-        return snipe
+        return _owned(self.get(snipe_id), user_id, _no_snipe(snipe_id))
 
     def delete(self, snipe_id: str) -> None:
         self._call(self._client.delete_item, Key=_snipe_key(snipe_id))
@@ -176,13 +166,7 @@ class SnipeRecords(Table):
         return total
 
     def set_execution_arn(self, snipe_id: str, execution_arn: str) -> None:
-        self._call(
-            self._client.update_item,
-            Key=_snipe_key(snipe_id),
-            UpdateExpression="SET execution_arn = :a",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues={":a": {"S": execution_arn}},
-        )
+        self._set_existing(_snipe_key(snipe_id), "execution_arn", execution_arn)
 
     def transition(
         self,
@@ -249,35 +233,23 @@ class SnipeRecords(Table):
         slot_guard = (
             "" if to in _KEEPS_SLOT else " AND attribute_not_exists(group_slot)"
         )
-        try:
-            response = self._call(
-                self._client.update_item,
-                Key=_snipe_key(snipe_id),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=f"attribute_exists(PK) AND ({condition})"
-                + slot_guard,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_to_item(values),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != (
-                "ConditionalCheckFailedException"
-            ):
-                raise
-            old: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+        written = self._update_returning(
+            _snipe_key(snipe_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=f"attribute_exists(PK) AND ({condition})" + slot_guard,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_to_item(values),
+        )
+        if isinstance(written, ClientError):
+            old: Mapping[str, Any] | None = written.response.get("Item")  # type: ignore[assignment]
             if slot_guard:
                 held = self._transition_holding_slot(
                     snipe_id, old, allowed, to, reason, sets, names, values, condition
                 )
                 if held is not None:
                     return held
-            current = _from_item(old).get("status") if old else None
-            if current is None:
-                current = self._current_status(snipe_id)
-            raise TransitionRejected(snipe_id, current) from exc
-        return _snipe_from_item(response["Attributes"])
+            raise self._rejected(snipe_id, old) from written
+        return _snipe_from_item(written)
 
     def claim_pending_notice(self, snipe: Snipe, record: Mapping[str, Any]) -> None:
         """Record the "result pending" email as claimed, only if none was yet
@@ -304,9 +276,7 @@ class SnipeRecords(Table):
                 ),
             )
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != (
-                "ConditionalCheckFailedException"
-            ):
+            if not _condition_failed(exc):
                 raise
             raise TransitionRejected(snipe.snipe_id, None) from exc
 
@@ -321,6 +291,15 @@ class SnipeRecords(Table):
         if item is None:
             raise SnipeNotFound(f"no snipe {snipe_id}")
         return str(item["user_id"]["S"])
+
+    def _rejected(
+        self, snipe_id: str, old: Mapping[str, Any] | None
+    ) -> TransitionRejected:
+        """The refusal of a write whose condition failed on ``old``."""
+        current = _from_item(old).get("status") if old else None
+        if current is None:
+            current = self._current_status(snipe_id)
+        return TransitionRejected(snipe_id, current)
 
     def _current_status(self, snipe_id: str) -> str | None:
         try:
@@ -405,8 +384,7 @@ class SnipeRecords(Table):
                     **_outside_transaction(snipe_update),
                 )
             except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code")
-                if code != "ConditionalCheckFailedException":
+                if not _condition_failed(exc):
                     raise
                 continue
             return _snipe_from_item(written["Attributes"])
@@ -450,31 +428,19 @@ class SnipeRecords(Table):
             removed.append(f"#r{i}")
         if removed:
             expression += " REMOVE " + ", ".join(removed)
-        try:
-            response = self._call(
-                self._client.update_item,
-                Key=_snipe_key(snipe_id),
-                UpdateExpression=expression,
-                ConditionExpression=(
-                    "attribute_exists(PK) AND #status = :scheduled"
-                    " AND #version = :expected"
-                ),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=_to_item(values),
-                ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != (
-                "ConditionalCheckFailedException"
-            ):
-                raise
-            old: Mapping[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
-            current = _from_item(old).get("status") if old else None
-            if current is None:
-                current = self._current_status(snipe_id)
-            raise TransitionRejected(snipe_id, current) from exc
-        return _snipe_from_item(response["Attributes"])
+        written = self._update_returning(
+            _snipe_key(snipe_id),
+            UpdateExpression=expression,
+            ConditionExpression=(
+                "attribute_exists(PK) AND #status = :scheduled AND #version = :expected"
+            ),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=_to_item(values),
+        )
+        if isinstance(written, ClientError):
+            old: Mapping[str, Any] | None = written.response.get("Item")  # type: ignore[assignment]
+            raise self._rejected(snipe_id, old) from written
+        return _snipe_from_item(written)
 
     # --- history and stats ---------------------------------------------------
     def list_for_user_ending_between(
@@ -564,3 +530,7 @@ class SnipeRecords(Table):
             if not last:
                 return
             kwargs["ExclusiveStartKey"] = last
+
+
+def _no_snipe(snipe_id: str) -> SnipeNotFound:
+    return SnipeNotFound(f"no snipe {snipe_id}")

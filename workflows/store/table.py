@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -72,6 +72,26 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "as_integer_ratio") and not isinstance(value, (int, float)):
         return int(value) if value == int(value) else str(value)
     return value
+
+
+class _Owned(Protocol):
+    @property
+    def user_id(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_Owned)
+
+
+def _owned(record: _R, user_id: str, missing: Exception) -> _R:
+    """``record`` if it is ``user_id``'s: another user's is 'not found'."""
+    if record.user_id != user_id:
+        raise missing
+    return record
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    """Whether DynamoDB refused a write because its condition did not hold."""
+    return aws.error_code(exc) == "ConditionalCheckFailedException"
 
 
 def store_errors(
@@ -147,6 +167,58 @@ class Table:
     def _call(self, fn: Callable[..., T], **kwargs: Any) -> T:
         with store_errors():
             return fn(TableName=self.table_name, **kwargs)
+
+    def _update_returning(
+        self, key: Mapping[str, Any], **update: Any
+    ) -> dict[str, Any] | ClientError:
+        """UpdateItem: the new item, or the refusal when the condition failed
+        (its ``response["Item"]`` is the old item, if any)."""
+        try:
+            response = self._call(
+                self._client.update_item,
+                Key=key,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **update,
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            return exc
+        return dict(response["Attributes"])
+
+    def _put_new(self, item: Mapping[str, Any]) -> None:
+        """PutItem of an item that must not exist yet."""
+        self._call(
+            self._client.put_item,
+            Item=item,
+            ConditionExpression="attribute_not_exists(PK)",
+        )
+
+    def _set_existing(self, key: Mapping[str, Any], attribute: str, value: str) -> None:
+        """SET one string attribute of an item that must exist."""
+        self._call(
+            self._client.update_item,
+            Key=key,
+            UpdateExpression=f"SET {attribute} = :v",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":v": {"S": value}},
+        )
+
+    def _read_existing(
+        self, key: Mapping[str, Any], missing: Exception
+    ) -> dict[str, Any]:
+        """The item at ``key`` (a consistent read); raises ``missing`` if none."""
+        item = self._read(key)
+        if item is None:
+            raise missing
+        return item
+
+    def _read(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The item at ``key`` (a consistent read), or None."""
+        response = self._call(self._client.get_item, Key=key, ConsistentRead=True)
+        item: dict[str, Any] | None = response.get("Item")
+        return item
 
     def _transact(self, items: list[dict[str, Any]]) -> list[_Refusal] | None:
         """TransactWriteItems: None once committed, else each item's
