@@ -36,6 +36,7 @@ from sandbox.httpserver import BackgroundServer, request_arrival_time
 from sandbox.sim_admin import (
     admin_blueprint,
     admin_body,
+    fault_args,
     json_response,
     serve_until_interrupted,
 )
@@ -289,9 +290,9 @@ class PostmarkSimulator(FaultRegistry):
         )
         if not (status or latency_ms or timeout_s):
             raise ValueError("a fault needs status, latency_ms or timeout_s")
-        with self._lock:
-            fault = PostmarkFault(
-                fault_id=f"fault-{next(self._ids)}",
+        return self._add_fault(
+            PostmarkFault(
+                fault_id=self._next_fault_id(),
                 endpoint=endpoint,
                 to=None if to is None else to.lower(),
                 status=status,
@@ -302,23 +303,14 @@ class PostmarkSimulator(FaultRegistry):
                 deliver=deliver,
                 remaining=count,
             )
-            self._faults.append(fault)
-            return fault
+        )
 
     def _take_fault(self, endpoint: str, to: str | None = None) -> PostmarkFault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.endpoint not in ("*", endpoint):
-                    continue
-                if fault.to is not None and fault.to not in (to or "").lower():
-                    continue
-                fault.hits += 1
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                return PostmarkFault(**fault.__dict__)
-            return None
+        recipient = (to or "").lower()
+        fault: PostmarkFault | None = self._take_matching(
+            endpoint, lambda f: f.to is None or f.to in recipient
+        )
+        return fault
 
     # -- request log -------------------------------------------------------
 
@@ -585,18 +577,12 @@ def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
     @admin.post("/faults")
     def inject_fault() -> Response:
         data = body()
-        count = data.get("count")
-        timeout_s = data.get("timeout_s")
         fault = sim.inject_fault(
             str(data.get("endpoint", "*")),
-            status=data.get("status"),
             error_code=data.get("error_code"),
-            message=data.get("message"),
-            latency_ms=int(data.get("latency_ms", 0)),
-            timeout_s=None if timeout_s is None else float(timeout_s),
             deliver=bool(data.get("deliver", False)),
-            count=None if count is None else int(count),
             to=data.get("to"),
+            **fault_args(data),
         )
         return _json_response(fault.to_dict(), 201)
 

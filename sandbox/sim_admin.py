@@ -49,6 +49,19 @@ def admin_body() -> dict[str, Any]:
     return data
 
 
+def fault_args(data: dict[str, Any]) -> dict[str, Any]:
+    """The fault fields every simulator takes, from an admin request's body."""
+    count = data.get("count")
+    timeout_s = data.get("timeout_s")
+    return {
+        "status": data.get("status"),
+        "message": data.get("message"),
+        "latency_ms": int(data.get("latency_ms", 0)),
+        "timeout_s": None if timeout_s is None else float(timeout_s),
+        "count": None if count is None else int(count),
+    }
+
+
 def admin_blueprint(
     sim: SimulatorAdmin, *, health: Callable[[], dict[str, Any]] | None = None
 ) -> Blueprint:

@@ -13,6 +13,7 @@ from sandbox.ebay_sim.state import MoneyLike, _to_epoch, iso_ms
 from sandbox.sim_admin import (
     admin_blueprint,
     admin_body,
+    fault_args,
     json_response,
 )
 
@@ -165,19 +166,13 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
     @admin.post("/faults")
     def inject_fault() -> Response:
         data = body()
-        count = data.get("count")
-        timeout_s = data.get("timeout_s")
         fault = sim.inject_fault(
             str(data.get("endpoint", "")),
-            status=data.get("status"),
             error_id=data.get("error_id"),
-            message=data.get("message"),
-            latency_ms=int(data.get("latency_ms", 0)),
-            timeout_s=None if timeout_s is None else float(timeout_s),
             token_expired=bool(data.get("token_expired", False)),
-            count=None if count is None else int(count),
             item_id=data.get("item_id"),
             reset=bool(data.get("reset", False)),
+            **fault_args(data),
         )
         return json_response(fault.to_dict(), 201)
 

@@ -51,9 +51,9 @@ class EbaySimulator(AuctionHouse):
             raise ValueError(
                 "a fault needs status, latency_ms, timeout_s, token_expired or reset"
             )
-        with self._lock:
-            fault = Fault(
-                fault_id=f"fault-{next(self._ids)}",
+        return self._add_fault(
+            Fault(
+                fault_id=self._next_fault_id(),
                 endpoint=endpoint,
                 item_id=None if item_id is None else self._normalize_id(item_id),
                 status=status,
@@ -65,23 +65,13 @@ class EbaySimulator(AuctionHouse):
                 reset=reset,
                 remaining=count,
             )
-            self._faults.append(fault)
-            return fault
+        )
 
     def _take_fault(self, endpoint: str, item_id: str | None) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.endpoint not in ("*", endpoint):
-                    continue
-                if fault.item_id is not None and fault.item_id != item_id:
-                    continue
-                fault.hits += 1
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                return Fault(**{**fault.__dict__})
-            return None
+        fault: Fault | None = self._take_matching(
+            endpoint, lambda f: f.item_id is None or f.item_id == item_id
+        )
+        return fault
 
     def _normalize_id(self, item_id: str) -> str:
         if item_id.isdigit():
