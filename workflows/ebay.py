@@ -23,6 +23,7 @@ from workflows.http import DEFAULT_TIMEOUT, HttpClientOwner
 from workflows.item_reference import InvalidItemReference as InvalidItemReference
 from workflows.item_reference import ItemRef as ItemRef
 from workflows.item_reference import parse_item_reference as parse_item_reference
+from workflows.money import Money
 
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 OFFER_SCOPE = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
@@ -61,6 +62,14 @@ class Amount:
     def __post_init__(self) -> None:
         if not isinstance(self.value, Decimal) or not self.value.is_finite():
             raise ValueError("Amount.value must be a finite Decimal")
+
+    def to_money(self) -> Money | None:
+        """As ``Money`` (minor units), or None when eBay's value does not fit
+        the currency (more decimals than it has, or an unknown code)."""
+        try:
+            return Money.from_decimal(self.value, self.currency)
+        except ValueError:
+            return None
 
     def to_json(self) -> dict[str, str]:
         """eBay's Amount shape; the value is plain notation (``"25.00"``)."""

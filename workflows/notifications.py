@@ -270,19 +270,8 @@ def compose_pending_email(snipe: Snipe, from_address: str) -> postmark.EmailMess
         "We keep asking and will email you the final result (for up to 24 hours).",
         f"Your maximum bid was {snipe.max_bid}.",
     ]
-    if snipe.item.item_url:
-        lines.append(f"Listing: {snipe.item.item_url}")
-    lines.append(f"Snipe id: {snipe.snipe_id}")
-    text = "\n\n".join(lines)
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return postmark.EmailMessage(
-        from_address=from_address,
-        to=snipe.user_email,
-        subject=f"Result pending: {title}",
-        text_body=text,
-        html_body=f"<html><body>{body}</body></html>",
-        tag="snipe-pending",
-        metadata={"snipe_id": snipe.snipe_id},
+    return _message(
+        snipe, from_address, f"Result pending: {title}", lines, tag="snipe-pending"
     )
 
 
@@ -315,6 +304,14 @@ def compose_email(snipe: Snipe, from_address: str) -> postmark.EmailMessage:
             f"Our bid reached eBay {snipe.bid.fire_error_ms:+.1f} ms from the planned "
             "time."
         )
+    tag = f"snipe-{snipe.status.value.lower()}"
+    return _message(snipe, from_address, subject, lines, tag=tag)
+
+
+def _message(
+    snipe: Snipe, from_address: str, subject: str, lines: list[str], *, tag: str
+) -> postmark.EmailMessage:
+    """The email of ``lines`` (and the listing and snipe id), text and HTML."""
     if snipe.item.item_url:
         lines.append(f"Listing: {snipe.item.item_url}")
     lines.append(f"Snipe id: {snipe.snipe_id}")
@@ -326,6 +323,6 @@ def compose_email(snipe: Snipe, from_address: str) -> postmark.EmailMessage:
         subject=subject,
         text_body=text,
         html_body=f"<html><body>{body}</body></html>",
-        tag=f"snipe-{snipe.status.value.lower()}",
+        tag=tag,
         metadata={"snipe_id": snipe.snipe_id},
     )

@@ -559,12 +559,7 @@ def _check_biddable(
 
 
 def _money(amount: ebay.Amount | None) -> Money | None:
-    if amount is None:
-        return None
-    try:
-        return Money.from_decimal(amount.value, amount.currency)
-    except ValueError:
-        return None
+    return None if amount is None else amount.to_money()
 
 
 def _snapshot(item: ebay.EbayItem, end_at: datetime, marketplace: str) -> ItemSnapshot:

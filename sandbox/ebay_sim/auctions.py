@@ -275,12 +275,7 @@ class AuctionHouse(Accounts):
         source: str,
     ) -> str:
         now = time.time()
-        try:
-            auction = self._find(item_id)
-        except KeyError:
-            raise offer_error(120001, item_id=item_id) from None
-        if auction.listing_type != "AUCTION":
-            raise offer_error(120001, item_id=item_id)
+        auction = self._offer_auction(item_id)
         if currency is not None and currency != auction.currency:
             raise offer_error(120009)
         if username == auction.seller:
@@ -538,15 +533,20 @@ class AuctionHouse(Accounts):
             item["reservePriceMet"] = reserve_met
         return item
 
+    def _offer_auction(self, item_id: str) -> Auction:
+        """The auction the Offer API can bid on; 120001 for anything else."""
+        try:
+            auction = self._find(item_id)
+        except KeyError:
+            raise offer_error(120001, item_id=item_id) from None
+        if auction.listing_type != "AUCTION":
+            raise offer_error(120001, item_id=item_id)
+        return auction
+
     def bidding_view(self, item_id: str, username: str) -> dict[str, Any]:
         """The Offer ``Bidding`` body for ``username``; raises EbayApiError."""
         with self._lock:
-            try:
-                auction = self._find(item_id)
-            except KeyError:
-                raise offer_error(120001, item_id=item_id) from None
-            if auction.listing_type != "AUCTION":
-                raise offer_error(120001, item_id=item_id)
+            auction = self._offer_auction(item_id)
             bidder = auction.bidders.get(username)
             if bidder is None:
                 raise offer_error(120033, item_id=auction.item_id)

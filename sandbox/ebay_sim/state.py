@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 API_SCOPE: Final = "https://api.ebay.com/oauth/api_scope"
 
@@ -81,14 +81,7 @@ Endpoint = Literal[
 ]
 
 
-ENDPOINTS: Final[tuple[str, ...]] = (
-    "token",
-    "authorize",
-    "get_item",
-    "get_item_by_legacy_id",
-    "place_proxy_bid",
-    "get_bidding",
-)
+ENDPOINTS: Final[tuple[str, ...]] = get_args(Endpoint)
 
 
 _FAULT_ENDPOINTS: Final = frozenset({*ENDPOINTS, "*"})
