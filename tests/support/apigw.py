@@ -15,7 +15,14 @@ from typing import Any
 
 from sandbox.apigw import LambdaContext, cognito_claims, proxy_event
 
-__all__ = ["DEFAULT_USER", "USER_B", "LambdaContext", "api_event", "call"]
+__all__ = [
+    "DEFAULT_USER",
+    "USER_B",
+    "LambdaContext",
+    "api_event",
+    "call",
+    "preflight",
+]
 
 DEFAULT_USER = ("user-a", "a@example.com")
 USER_B = ("user-b", "b@example.com")
@@ -64,3 +71,15 @@ def call(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
     raw = result.get("body")
     body = json.loads(raw) if raw else None
     return int(result["statusCode"]), headers, body
+
+
+def preflight(origin: str, **headers: str) -> dict[str, Any]:
+    """A CORS preflight of ``POST /api/snipes`` from ``origin`` (no identity);
+    ``headers`` adds more (``Access_Control_Request_Headers=...``)."""
+    extra = {name.replace("_", "-"): value for name, value in headers.items()}
+    return api_event(
+        "OPTIONS",
+        "/api/snipes",
+        user=None,
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST", **extra},
+    )

@@ -37,7 +37,7 @@ from tests.support.api import (
     openapi,
     schema_validator,
 )
-from tests.support.apigw import USER_B, api_event, call
+from tests.support.apigw import USER_B, api_event, call, preflight
 from workflows.errors import WorkflowUnavailable
 from workflows.executions import ExecutionControl, execution_arn_for
 from workflows.models import NotificationRecord, NotificationStatus, SnipeStatus
@@ -834,17 +834,7 @@ def test_cors_headers_only_for_configured_origins(env: Env) -> None:
 
 
 def test_cors_preflight_for_an_allowed_origin(env: Env) -> None:
-    status, headers, _ = call(
-        api_event(
-            "OPTIONS",
-            "/api/snipes",
-            user=None,
-            headers={
-                "Origin": ALLOWED_ORIGIN,
-                "Access-Control-Request-Method": "POST",
-            },
-        )
-    )
+    status, headers, _ = call(preflight(ALLOWED_ORIGIN))
 
     assert status == 204
     assert headers["access-control-allow-origin"] == ALLOWED_ORIGIN
