@@ -56,7 +56,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from workflows import ebay, postmark
 from workflows.errors import (
@@ -68,7 +68,7 @@ from workflows.errors import (
     TransitionRejected,
     UpstreamUnavailable,
 )
-from workflows.models import Reason, Snipe, SnipeStatus
+from workflows.models import Reason, Snipe, SnipeStatus, text_field
 from workflows.observability import logger, metrics
 from workflows.services import Services
 
@@ -95,23 +95,13 @@ class EbayCallbackRequest(BaseModel):
 
     code: Annotated[
         str,
-        Field(
-            strict=True,
-            min_length=1,
-            max_length=2048,
-            description=(
-                "The `code` query parameter of eBay's redirect (URL-decoded or not)"
-            ),
+        text_field(
+            2048, "The `code` query parameter of eBay's redirect (URL-decoded or not)"
         ),
     ]
     state: Annotated[
         str,
-        Field(
-            strict=True,
-            min_length=1,
-            max_length=512,
-            description="The `state` query parameter of eBay's redirect, unchanged",
-        ),
+        text_field(512, "The `state` query parameter of eBay's redirect, unchanged"),
     ]
 
 

@@ -48,7 +48,14 @@ from workflows.executions import (
     stop_unless_current,
 )
 from workflows.ids import new_ulid
-from workflows.models import Identity, ItemSnapshot, Reason, Snipe, SnipeStatus
+from workflows.models import (
+    Identity,
+    ItemSnapshot,
+    Reason,
+    Snipe,
+    SnipeStatus,
+    text_field,
+)
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
 from workflows.services import Services
@@ -118,12 +125,10 @@ class MaxBidInput(BaseModel):
 
 GroupIdInput = Annotated[
     str,
-    Field(
-        strict=True,
-        min_length=1,
-        max_length=64,
+    text_field(
+        64,
+        "A win-N group of yours (POST /api/groups)",
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="A win-N group of yours (POST /api/groups)",
     ),
 ]
 
@@ -133,14 +138,10 @@ class CreateSnipeRequest(BaseModel):
 
     item_id: Annotated[
         str,
-        Field(
-            strict=True,
-            min_length=1,
-            max_length=2048,
-            description=(
-                "eBay item: RESTful id (v1|123456789012|0), legacy item number"
-                " (123456789012) or listing URL (https://www.ebay.com/itm/...)"
-            ),
+        text_field(
+            2048,
+            "eBay item: RESTful id (v1|123456789012|0), legacy item number"
+            " (123456789012) or listing URL (https://www.ebay.com/itm/...)",
             examples=["v1|123456789012|0"],
         ),
     ]
