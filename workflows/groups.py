@@ -45,6 +45,7 @@ from workflows.models import (
     ResultRecord,
     Snipe,
     SnipeStatus,
+    text_field,
 )
 from workflows.money import Money
 from workflows.observability import logger, metrics
@@ -64,11 +65,9 @@ _MAX_ROUNDS = 3
 
 GroupName = Annotated[
     str,
-    Field(
-        strict=True,
-        min_length=1,
-        max_length=100,
-        description="Your name for the group (1-100 characters)",
+    text_field(
+        100,
+        "Your name for the group (1-100 characters)",
         examples=["Film cameras: one is enough"],
     ),
 ]
