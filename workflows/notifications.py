@@ -209,12 +209,8 @@ def notify_pending(services: Services, snipe_id: str) -> PendingOutput:
     )
     # If the status moved meanwhile the claim record stays; the email went out.
     with contextlib.suppress(TransitionRejected):
-        services.store.transition(
-            snipe.snipe_id,
-            allowed_from={snipe.status},
-            to=snipe.status,
-            fields={"pending_notice": sent.model_dump(mode="json")},
-            user_id=snipe.user_id,
+        services.store.record_fields(
+            snipe, {"pending_notice": sent.model_dump(mode="json")}
         )
     return PendingOutput(email=EmailOutcome.SENT)
 
@@ -253,12 +249,8 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
 
 
 def _record(services: Services, snipe: Snipe, record: NotificationRecord) -> None:
-    services.store.transition(
-        snipe.snipe_id,
-        allowed_from={snipe.status},
-        to=snipe.status,
-        fields={"notification": record.model_dump(mode="json")},
-        user_id=snipe.user_id,
+    services.store.record_fields(
+        snipe, {"notification": record.model_dump(mode="json")}
     )
 
 

@@ -292,6 +292,17 @@ class SnipeRecords(Table):
             raise SnipeNotFound(f"no snipe {snipe_id}")
         return str(item["user_id"]["S"])
 
+    def record_fields(self, snipe: Snipe, fields: Mapping[str, Any]) -> Snipe:
+        """Set ``fields`` on the snipe while it keeps the status ``snipe`` has
+        (``TransitionRejected`` once it has moved on)."""
+        return self.transition(
+            snipe.snipe_id,
+            allowed_from={snipe.status},
+            to=snipe.status,
+            fields=fields,
+            user_id=snipe.user_id,
+        )
+
     def _rejected(
         self, snipe_id: str, old: Mapping[str, Any] | None
     ) -> TransitionRejected:
