@@ -15,7 +15,6 @@ Quick start::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import re
@@ -39,6 +38,8 @@ from sandbox.sim_admin import (
     fault_args,
     json_response,
     serve_until_interrupted,
+    simulator_arguments,
+    start_simulator,
 )
 
 __all__ = [
@@ -598,16 +599,12 @@ def start_postmark_simulator(
 ) -> tuple[PostmarkSimulator, BackgroundServer]:
     """Start a simulator on 127.0.0.1:``port`` (0 = ephemeral) in a thread."""
     simulator = sim or PostmarkSimulator(**sim_kwargs)
-    server = BackgroundServer(
-        create_app(simulator), port=port, name="postmark-sim", on_stop=simulator.close
-    ).start()
-    return simulator, server
+    return start_simulator(simulator, create_app(simulator), port, "postmark-sim")
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.postmark_sim --port 8082``: serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(description="Postmark simulator on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser = simulator_arguments("Postmark simulator on 127.0.0.1")
     parser.add_argument("--server-token", default="postmark-sim-token")
     args = parser.parse_args(argv)
     _sim, server = start_postmark_simulator(args.port, server_token=args.server_token)

@@ -11,12 +11,13 @@ JSON object.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Flask, Response, request
 
 from sandbox.httpserver import BackgroundServer
 
@@ -106,6 +107,29 @@ def admin_blueprint(
         return json_response({"cleared": True})
 
     return admin
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Closable)
+
+
+def start_simulator(
+    sim: S, app: Flask, port: int, name: str
+) -> tuple[S, BackgroundServer]:
+    """Serve ``app`` on 127.0.0.1:``port`` (0 = ephemeral) in a thread;
+    stopping the server also closes ``sim``."""
+    server = BackgroundServer(app, port=port, name=name, on_stop=sim.close).start()
+    return sim, server
+
+
+def simulator_arguments(description: str) -> argparse.ArgumentParser:
+    """The command line of ``python -m sandbox.<simulator>``: ``--port`` and more."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0)
+    return parser
 
 
 def serve_until_interrupted(server: BackgroundServer, name: str) -> None:

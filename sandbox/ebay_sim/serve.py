@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 from sandbox.ebay_sim.http import create_app
@@ -10,6 +9,8 @@ from sandbox.ebay_sim.simulator import EbaySimulator
 from sandbox.httpserver import BackgroundServer
 from sandbox.sim_admin import (
     serve_until_interrupted,
+    simulator_arguments,
+    start_simulator,
 )
 
 
@@ -21,16 +22,12 @@ def start_ebay_simulator(
     ``server.stop()`` also closes the simulator (rival scheduler, fault sleeps).
     """
     simulator = sim or EbaySimulator(**sim_kwargs)
-    server = BackgroundServer(
-        create_app(simulator), port=port, name="ebay-sim", on_stop=simulator.close
-    ).start()
-    return simulator, server
+    return start_simulator(simulator, create_app(simulator), port, "ebay-sim")
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.ebay_sim --port 8081``: serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(description="eBay simulator on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser = simulator_arguments("eBay simulator on 127.0.0.1")
     parser.add_argument("--client-id", default="sim-client-id")
     parser.add_argument("--client-secret", default="sim-client-secret")
     parser.add_argument("--ru-name", default="sim-ru-name")
