@@ -583,15 +583,7 @@ def is_installed() -> bool:
 
 def install() -> None:
     """Install the patches (no-op when already installed)."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        for owner, name, patched, _original in _method_patches():
-            setattr(owner, name, patched)
-        _isolate_metrics()
-        _install_client_cache()
-        _installed = True
+    _set_installed(True)
 
 
 def _method_patches() -> list[tuple[type, str, object, object]]:
@@ -608,12 +600,20 @@ def _method_patches() -> list[tuple[type, str, object, object]]:
 
 def uninstall() -> None:
     """Restore moto's originals (no-op when not installed)."""
+    _set_installed(False)
+
+
+def _set_installed(on: bool) -> None:
     global _installed
     with _install_lock:
-        if not _installed:
+        if _installed == on:
             return
-        for owner, name, _patched, original in _method_patches():
-            setattr(owner, name, original)
-        _share_metrics()
-        _uninstall_client_cache()
-        _installed = False
+        for owner, name, patched, original in _method_patches():
+            setattr(owner, name, patched if on else original)
+        if on:
+            _isolate_metrics()
+            _install_client_cache()
+        else:
+            _share_metrics()
+            _uninstall_client_cache()
+        _installed = on
