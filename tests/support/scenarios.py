@@ -129,3 +129,12 @@ class Scenario:
 def seconds_between(later: str | float, earlier: str) -> float:
     late = later if isinstance(later, float) else parse_utc(later).timestamp()
     return late - parse_utc(earlier).timestamp()
+
+
+def assert_settled(run: Run, status: SnipeStatus, final_price: str) -> None:
+    """The execution took the happy path and recorded ``status`` at the price."""
+    assert run.description["status"] == "SUCCEEDED"
+    assert run.states == HAPPY_PATH
+    assert run.snipe.status is status
+    assert run.snipe.result is not None and run.snipe.result.final_price is not None
+    assert run.snipe.result.final_price.value == final_price
