@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,8 +35,10 @@ from typing import Any
 import pytest
 
 from sandbox import task_faults
+from sandbox.aws import ACCOUNT_ID
 from sandbox.stack import LocalStack, StackConfig, local_stack
 from tests.support.apigw import api_event, call
+from tests.support.stack import wait_until_waiting
 from workflows.models import NotificationStatus, Reason, Snipe, SnipeStatus
 from workflows.notifications import SYSTEM_FAILURES
 
@@ -60,6 +63,7 @@ class Ctx:
     user_id: str
     email: str
     snipe_id: str = ""
+    execution_arn: str = ""  # set when a row runs the snipe on another machine
 
     def bid_logged(self) -> Callable[[], bool]:
         """A cue: eBay has logged (processed) this item's placeProxyBid."""
@@ -123,6 +127,48 @@ def _kill_bid_task(kind: task_faults.Kind, cue: str) -> Setup:
         task_faults.inject_task_fault(
             "PlaceBidFunction", kind, when=when, snipe_id=ctx.snipe_id
         )
+
+    return setup
+
+
+def _on_machine_with_place_bid_timeout(seconds: int) -> Setup:
+    """Run the snipe on a copy of the real state machine whose *Place bid*
+    has ``TimeoutSeconds`` = ``seconds``, so that moto raises States.Timeout
+    while eBay holds the answer (the timed-out invocation goes on running, as
+    on AWS). The API's execution is stopped and replaced by one of the same
+    name on the copy, before it wakes."""
+
+    def setup(ctx: Ctx) -> None:
+        sfn, local = ctx.stack.aws.stepfunctions, ctx.stack.aws
+        definition = json.loads(
+            sfn.describe_state_machine(stateMachineArn=local.state_machine_arn)[
+                "definition"
+            ]
+        )
+        definition["States"]["Place bid"]["TimeoutSeconds"] = seconds
+        name = f"snipe-place-bid-timeout-{seconds}"
+        existing = [
+            m["stateMachineArn"]
+            for m in sfn.list_state_machines()["stateMachines"]
+            if m["name"] == name
+        ]
+        arn = (
+            existing[0]
+            if existing
+            else sfn.create_state_machine(
+                name=name,
+                definition=json.dumps(definition),
+                roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/snipe-test",
+            )["stateMachineArn"]
+        )
+        snipe = ctx.stack.services.store.get(ctx.snipe_id)
+        assert snipe.execution_arn and snipe.execution_name
+        original = sfn.describe_execution(executionArn=snipe.execution_arn)
+        wait_until_waiting(ctx.stack, snipe.execution_arn)
+        sfn.stop_execution(executionArn=snipe.execution_arn)
+        ctx.execution_arn = sfn.start_execution(
+            stateMachineArn=arn, name=snipe.execution_name, input=original["input"]
+        )["executionArn"]
 
     return setup
 
@@ -214,6 +260,14 @@ ROWS: list[Row] = [
             after=_kill_bid_task("timeout", "after_send"),
         )
         for o in (3, 10)
+    ),
+    # States.Timeout on Place bid (TimeoutSeconds) while eBay holds the answer.
+    Row(
+        "state-timeout-during-send",
+        3,
+        W,
+        before=_bid_fault(timeout_s=HELD, count=1),
+        after=_on_machine_with_place_bid_timeout(4),
     ),
     # getBidding fails: the warm-up, the in-task check and the first result
     # check (held answer), then works.
@@ -337,12 +391,11 @@ def _start(stack: LocalStack, row: Row, index: int) -> Outcome:
 def _finish(stack: LocalStack, outcome: Outcome) -> Outcome:
     try:
         snipe = stack.services.store.get(outcome.ctx.snipe_id)
-        assert snipe.execution_arn
-        outcome.description = stack.aws.wait_for_execution(
-            snipe.execution_arn, timeout=150
-        )
+        arn = outcome.ctx.execution_arn or snipe.execution_arn
+        assert arn
+        outcome.description = stack.aws.wait_for_execution(arn, timeout=150)
         outcome.snipe = stack.services.store.get(outcome.ctx.snipe_id)
-        outcome.history = stack.aws.execution_history(snipe.execution_arn)
+        outcome.history = stack.aws.execution_history(arn)
     except Exception as exc:  # reported by the row's own test
         outcome.error = f"{type(exc).__name__}: {exc}"
     return outcome
@@ -435,6 +488,14 @@ def test_row_keeps_the_promise(
     assert len(pending) <= 1
     if row.pending_email is not None:
         assert bool(pending) is row.pending_email, [e["Subject"] for e in emails]
+
+    if row.name == "state-timeout-during-send":  # moto enforced TimeoutSeconds
+        timed_out = [
+            e["lambdaFunctionTimedOutEventDetails"].get("error")
+            for e in outcome.history
+            if "lambdaFunctionTimedOutEventDetails" in e
+        ]
+        assert timed_out == ["States.Timeout"], [e["type"] for e in outcome.history]
 
     # 4. Only system failures fail the execution, with the reason as its error.
     system = snipe.status is SnipeStatus.FAILED and snipe.reason in SYSTEM_FAILURES
