@@ -26,11 +26,22 @@ from aws_lambda_powertools.event_handler.api_gateway import (
 )
 from aws_lambda_powertools.logging import correlation_paths
 
-from api import ebay, groups, items, openapi, params, preferences, snipes, stats
+from api import (
+    ebay,
+    examples,
+    groups,
+    items,
+    openapi,
+    params,
+    preferences,
+    snipes,
+    stats,
+)
 from api.cors import ConfiguredOriginsCORS
 from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
 from api.models import HealthView
+from api.requests import JsonObjectBodies
 from api.security_headers import with_security_headers, with_server_time
 from workflows.observability import logger, metrics
 from workflows.services import Services, get_services
@@ -69,6 +80,9 @@ app = APIGatewayRestResolver(
     cors=ConfiguredOriginsCORS(_cors_origins),
     json_body_deserializer=body_limit.json_deserializer,
 )
+# Only JSON-object bodies (api.requests); Powertools reads the attribute for
+# every route's validation.
+app._request_validation_middleware = JsonObjectBodies()
 register_error_handlers(app)
 app.use([body_limit.middleware])
 app.include_router(snipes.router)
@@ -84,7 +98,18 @@ app.include_router(preferences.router)
     operation_id="getHealth",
     summary="Liveness",
     tags=["meta"],
-    responses={HTTPStatus.OK: {"description": "Alive"}, **error_responses(500)},
+    responses={
+        HTTPStatus.OK: {
+            "description": "Alive",
+            "content": {
+                "application/json": {
+                    "model": HealthView,
+                    "examples": examples.HEALTH_EXAMPLES,
+                }
+            },
+        },
+        **error_responses(500),
+    },
 )
 def health() -> HealthView:
     return HealthView(status="ok")
@@ -98,7 +123,25 @@ def health() -> HealthView:
     responses={
         HTTPStatus.OK: {
             "description": "OpenAPI 3.1 document",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": True,
+                        "description": "An OpenAPI 3.1 document",
+                    },
+                    "examples": {
+                        "document": {
+                            "summary": "This API (abridged)",
+                            "value": {
+                                "openapi": "3.1.0",
+                                "info": {"title": API_TITLE, "version": API_VERSION},
+                                "paths": {},
+                            },
+                        }
+                    },
+                }
+            },
         },
         **error_responses(500),
     },

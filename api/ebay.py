@@ -14,6 +14,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from api import examples
 from api.errors import error_responses
 from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
 from api.params import SECURITY, AppServices, CallerIdentity
@@ -55,7 +56,15 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The consent URL and its state"},
+        HTTPStatus.OK: {
+            "description": "The consent URL and its state",
+            "content": {
+                "application/json": {
+                    "model": EbayConnectView,
+                    "examples": examples.EBAY_CONNECT_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 500, 503),
     },
 )
@@ -77,7 +86,15 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The account is linked"},
+        HTTPStatus.OK: {
+            "description": "The account is linked",
+            "content": {
+                "application/json": {
+                    "model": EbayLinkView,
+                    "examples": examples.EBAY_LINK_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
             400,
             401,
@@ -94,7 +111,9 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     },
 )
 def callback(
-    request: Annotated[EbayCallbackRequest, Body()],
+    request: Annotated[
+        EbayCallbackRequest, Body(openapi_examples=examples.EBAY_CALLBACK_EXAMPLES)
+    ],
     identity: CallerIdentity,
     services: AppServices,
 ) -> EbayLinkView:
@@ -109,7 +128,15 @@ def callback(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "Linked or not, and until when"},
+        HTTPStatus.OK: {
+            "description": "Linked or not, and until when",
+            "content": {
+                "application/json": {
+                    "model": EbayLinkView,
+                    "examples": examples.EBAY_LINK_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 500, 503),
     },
 )
@@ -129,7 +156,15 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "Unlinked"},
+        HTTPStatus.OK: {
+            "description": "Unlinked",
+            "content": {
+                "application/json": {
+                    "model": EbayUnlinkView,
+                    "examples": examples.EBAY_UNLINK_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 500, 503),
     },
 )

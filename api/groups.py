@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from api import examples
 from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
@@ -89,7 +90,15 @@ def create_group(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "One page of groups"},
+        HTTPStatus.OK: {
+            "description": "One page of groups",
+            "content": {
+                "application/json": {
+                    "model": GroupListView,
+                    "examples": examples.GROUP_LIST_EXAMPLES,
+                }
+            },
+        },
         **error_responses(400, 401, 422, 500, 503),
     },
 )
@@ -116,7 +125,15 @@ def list_groups(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The group"},
+        HTTPStatus.OK: {
+            "description": "The group",
+            "content": {
+                "application/json": {
+                    "model": GroupView,
+                    "examples": examples.GROUP_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
     },
 )
@@ -179,7 +196,15 @@ def update_group(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The group is gone"},
+        HTTPStatus.OK: {
+            "description": "The group is gone",
+            "content": {
+                "application/json": {
+                    "model": GroupDeletedView,
+                    "examples": examples.GROUP_DELETED_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
     },
 )

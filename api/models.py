@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from workflows.models import (
     BidRecord,
@@ -327,12 +328,20 @@ class ErrorDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | SkipJsonSchema[None] = None
+
+
+def _code_enum(schema: dict[str, Any]) -> None:
+    from api.errors import error_codes
+
+    schema["enum"] = error_codes()
 
 
 class ErrorInfo(_View):
     code: str = Field(
-        description="Machine-readable error code", examples=["AUCTION_ENDED"]
+        description="Machine-readable error code",
+        examples=["AUCTION_ENDED"],
+        json_schema_extra=_code_enum,
     )
     message: str = Field(description="Human-readable explanation")
     details: ErrorDetails

@@ -18,12 +18,12 @@ from aws_lambda_powertools.event_handler.openapi.params import (
     Path,
     Query,
 )
-from pydantic import AwareDatetime
 
 from api import examples
 from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
+from api.requests import QueryDateTime
 from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
@@ -153,7 +153,15 @@ def create_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "One page of snipes"},
+        HTTPStatus.OK: {
+            "description": "One page of snipes",
+            "content": {
+                "application/json": {
+                    "model": SnipeListView,
+                    "examples": examples.SNIPE_LIST_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
             400,
             401,
@@ -181,19 +189,21 @@ def list_snipes(
     ] = scheduling.DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
     ends_after: Annotated[
-        AwareDatetime | None,
+        QueryDateTime | None,
         Query(
             description=(
                 "Only snipes whose auction ends at or after this time (ISO 8601"
-                " with a zone, e.g. 2026-05-01T00:00:00Z)"
+                " with a zone, e.g. 2026-05-01T00:00:00Z; 1970 to 2199)"
             ),
             examples=["2026-05-01T00:00:00Z"],
         ),
     ] = None,
     ends_before: Annotated[
-        AwareDatetime | None,
+        QueryDateTime | None,
         Query(
-            description="Only snipes whose auction ends before this time",
+            description=(
+                "Only snipes whose auction ends before this time (1970 to 2199)"
+            ),
             examples=["2026-06-01T00:00:00Z"],
         ),
     ] = None,
@@ -225,7 +235,15 @@ def list_snipes(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The snipe"},
+        HTTPStatus.OK: {
+            "description": "The snipe",
+            "content": {
+                "application/json": {
+                    "model": SnipeView,
+                    "examples": examples.SNIPE_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 404, 422, 500, 503),
     },
 )
@@ -246,7 +264,15 @@ def get_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The cancelled snipe"},
+        HTTPStatus.OK: {
+            "description": "The cancelled snipe",
+            "content": {
+                "application/json": {
+                    "model": SnipeView,
+                    "examples": examples.CANCELLED_SNIPE_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
             401,
             404,

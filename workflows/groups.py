@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from workflows import ebay
 from workflows.errors import (
@@ -38,6 +38,7 @@ from workflows.errors import (
     TransitionRejected,
 )
 from workflows.ids import is_ulid, new_ulid
+from workflows.json_types import WholeNumbers
 from workflows.models import (
     REASON_TEXT,
     Group,
@@ -83,14 +84,14 @@ WinsWanted = Annotated[
 ]
 
 
-class CreateGroupRequest(BaseModel):
+class CreateGroupRequest(WholeNumbers):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: GroupName
     wins_wanted: WinsWanted = 1
 
 
-class UpdateGroupRequest(BaseModel):
+class UpdateGroupRequest(WholeNumbers):
     """Change the name and/or ``wins_wanted`` (not below the slots in use)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -100,6 +101,9 @@ class UpdateGroupRequest(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> Self:
+        for name in ("name", "wins_wanted"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it")
         if self.name is None and self.wins_wanted is None:
             raise ValueError("give name and/or wins_wanted")
         return self

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from workflows import active_items, ebay, groups, live
 from workflows.errors import (
@@ -48,6 +54,7 @@ from workflows.executions import (
     stop_unless_current,
 )
 from workflows.ids import new_ulid
+from workflows.json_types import WholeNumbers
 from workflows.models import (
     Identity,
     ItemSnapshot,
@@ -89,7 +96,7 @@ class MaxBidInput(BaseModel):
         str,
         Field(
             strict=True,
-            pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$",
+            pattern=r"^(?:[1-9][0-9]{0,8}|0)(?:\.[0-9]{1,3})?$",
             description=(
                 'Decimal amount as a string (never a JSON number), e.g. "123.45";'
                 " at most the currency's number of decimals."
@@ -133,7 +140,7 @@ GroupIdInput = Annotated[
 ]
 
 
-class CreateSnipeRequest(BaseModel):
+class CreateSnipeRequest(WholeNumbers):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     item_id: Annotated[
@@ -160,7 +167,7 @@ class CreateSnipeRequest(BaseModel):
     )
 
 
-class EditSnipeRequest(BaseModel):
+class EditSnipeRequest(WholeNumbers):
     """The changes to a SCHEDULED snipe; at least one field.
 
     ``group_id: null`` takes the snipe out of its group; an absent field is

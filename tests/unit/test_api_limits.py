@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -236,9 +235,7 @@ def test_a_large_body_is_refused_before_it_is_parsed(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[str] = []
-    monkeypatch.setattr(
-        "api.limits.json", SimpleNamespace(loads=lambda text: parsed.append(text))
-    )
+    monkeypatch.setattr("api.limits.parse_json", parsed.append)
 
     result = call(api_event("POST", "/api/snipes", body="{" * 20_000))
 

@@ -765,8 +765,22 @@ def test_cancel_racing_the_bid_task_is_409(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/api/nothing"), ("PUT", "/api/snipes"), ("GET", "/")]
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/snipes", "GET, POST"),
+        ("TRACE", "/api/snipes/snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N", "DELETE, GET, PATCH"),
+        ("POST", "/api/health", "GET"),
+    ],
 )
+def test_an_undeclared_method_on_a_known_path_is_405_with_allow(
+    env: Env, method: str, path: str, allowed: str
+) -> None:
+    status, headers, body = call(api_event(method, path))
+    assert (status, body["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert headers["allow"] == allowed
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/nothing"), ("GET", "/")])
 def test_unknown_route_is_404_route_not_found(env: Env, method: str, path: str) -> None:
     assert_error(call(api_event(method, path)), 404, "ROUTE_NOT_FOUND")
 
