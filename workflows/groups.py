@@ -318,13 +318,7 @@ def claim_group_slot(
             return snipe.model_copy(update={"group_id": None, "group_slot": None})
         if full is None or not _free_settled_slots(services, snipe, full, token):
             break
-    services.store.transition(
-        snipe.snipe_id,
-        allowed_from={SnipeStatus.BIDDING},
-        to=SnipeStatus.SKIPPED,
-        reason=Reason.GROUP_SATISFIED,
-        user_id=snipe.user_id,
-    )
+    services.store.end(snipe, SnipeStatus.SKIPPED, Reason.GROUP_SATISFIED)
     metrics.add_metric(name="SnipesSkipped", unit="Count", value=1)
     logger.info("group satisfied; no bid", extra={"group_id": group_id})
     raise SnipeSkipped(

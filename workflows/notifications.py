@@ -235,12 +235,8 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
             "notify reached with an active snipe", extra={"status": snipe.status}
         )
     try:
-        snipe = services.store.transition(
-            snipe.snipe_id,
-            allowed_from=ACTIVE_STATUSES,
-            to=SnipeStatus.FAILED,
-            reason=reason,
-            user_id=snipe.user_id,
+        snipe = services.store.end(
+            snipe, SnipeStatus.FAILED, reason, allowed_from=ACTIVE_STATUSES
         )
     except TransitionRejected:  # another writer finished it meanwhile
         return services.store.get(request.snipe_id)

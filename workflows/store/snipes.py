@@ -292,6 +292,24 @@ class SnipeRecords(Table):
             raise SnipeNotFound(f"no snipe {snipe_id}")
         return str(item["user_id"]["S"])
 
+    def end(
+        self,
+        snipe: Snipe,
+        to: SnipeStatus,
+        reason: Reason,
+        *,
+        allowed_from: Collection[SnipeStatus] = frozenset({SnipeStatus.BIDDING}),
+    ) -> Snipe:
+        """Move the snipe to the ending ``to`` with its ``reason`` (refused as
+        ``transition`` refuses: ``TransitionRejected``)."""
+        return self.transition(
+            snipe.snipe_id,
+            allowed_from=allowed_from,
+            to=to,
+            reason=reason,
+            user_id=snipe.user_id,
+        )
+
     def record_fields(self, snipe: Snipe, fields: Mapping[str, Any]) -> Snipe:
         """Set ``fields`` on the snipe while it keeps the status ``snipe`` has
         (``TransitionRejected`` once it has moved on)."""
