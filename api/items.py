@@ -84,12 +84,7 @@ def _decoded(ref: str) -> str:
             },
         },
         **error_responses(
-            401,
-            404,
-            422,
-            500,
-            502,
-            503,
+            *(401, 404, 422, 500, 502, 503),
             descriptions={
                 404: "eBay has no such item (ITEM_NOT_FOUND)",
                 422: (
