@@ -21,8 +21,8 @@ def offline_environment(name: str, metrics_namespace: str) -> dict[str, str]:
     named after ``name`` (the local stack sets the rest when it starts)."""
     return {
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105 - moto's fake credentials
-        "AWS_SESSION_TOKEN": "testing",  # nosec B105 - moto's fake credentials
+        "AWS_SECRET_ACCESS_KEY": "testing",  # moto's fake credentials  # nosec B105
+        "AWS_SESSION_TOKEN": "testing",  # moto's fake credentials  # nosec B105
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_SERVICE_NAME": "snipe",

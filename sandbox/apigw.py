@@ -119,6 +119,6 @@ def cognito_claims(sub: str, email: str) -> dict[str, str]:
         "sub": sub,
         "email": email,
         "email_verified": "true",
-        "token_use": "id",  # nosec B105 - the token's kind, not a token
+        "token_use": "id",  # the token's kind, not a token  # nosec B105
         "cognito:username": sub,
     }
