@@ -8,7 +8,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sandbox.ebay_sim.errors import _INVALID_GRANT, OAuthError
@@ -320,20 +320,11 @@ class Accounts(FaultRegistry):
     ) -> tuple[dict[str, Any], str | None]:
         refresh_token = form.get("refresh_token")
         if not refresh_token:
-            raise OAuthError(
-                400,
-                "invalid_request",
-                "request is missing a required parameter: refresh_token",
-            )
+            raise _missing_parameter("refresh_token")
         with self._lock:
-            info = self._refresh_tokens.get(refresh_token)
-            if (
-                info is None
-                or info.revoked
-                or info.expires_at <= time.time()
-                or info.client_id != client_id
-            ):
-                raise OAuthError(400, "invalid_grant", _INVALID_GRANT)
+            info = _live_grant(
+                self._refresh_tokens.get(refresh_token), "revoked", client_id
+            )
             requested = frozenset(form.get("scope", "").split()) or info.scopes
             if not requested <= info.scopes:
                 raise OAuthError(
@@ -356,20 +347,9 @@ class Accounts(FaultRegistry):
         code = form.get("code")
         redirect_uri = form.get("redirect_uri")
         if not code or not redirect_uri:
-            raise OAuthError(
-                400,
-                "invalid_request",
-                "request is missing a required parameter: code or redirect_uri",
-            )
+            raise _missing_parameter("code or redirect_uri")
         with self._lock:
-            info = self._auth_codes.get(code)
-            if (
-                info is None
-                or info.used
-                or info.expires_at <= time.time()
-                or info.client_id != client_id
-            ):
-                raise OAuthError(400, "invalid_grant", _INVALID_GRANT)
+            info = _live_grant(self._auth_codes.get(code), "used", client_id)
             if redirect_uri != self.ru_name:
                 raise OAuthError(
                     400,
@@ -402,3 +382,25 @@ class Accounts(FaultRegistry):
         query["code"] = code
         query["expires_in"] = str(int(self.auth_code_ttl_s))
         return _append_query(self.accept_url, query)
+
+
+def _missing_parameter(name: str) -> OAuthError:
+    return OAuthError(
+        400, "invalid_request", f"request is missing a required parameter: {name}"
+    )
+
+
+_Grant = TypeVar("_Grant", _RefreshToken, _AuthCode)
+
+
+def _live_grant(info: _Grant | None, spent: str, client_id: str) -> _Grant:
+    """The refresh token or code; ``invalid_grant`` unless it exists, is not
+    ``spent`` (revoked, used), has not expired and was issued to ``client_id``."""
+    if (
+        info is None
+        or getattr(info, spent)
+        or info.expires_at <= time.time()
+        or info.client_id != client_id
+    ):
+        raise OAuthError(400, "invalid_grant", _INVALID_GRANT)
+    return info
