@@ -103,5 +103,10 @@ bench-smoke: venv
 openapi: venv
 	$(BIN)/python scripts/openapi.py
 
+# schemathesis against a fresh in-process stack: every check, every phase
+# (stateful included), fixed seed, 2,000+ test cases (docs/fuzzing.md).
+fuzz: venv
+	$(BIN)/python -m sandbox.fuzz --max-examples 100 --min-cases 2000
+
 clean:
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache

@@ -37,6 +37,7 @@ from api import (
     snipes,
     stats,
 )
+from api.clock import reset_request_now, set_request_now
 from api.cors import ConfiguredOriginsCORS
 from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
@@ -174,8 +175,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     path = event.get("path")
     if isinstance(path, str):
         event = {**event, "path": items.item_path(path)}
-    response = app.resolve(event, context)
-    return with_security_headers(with_server_time(response, _server_now()))
+    now = _server_now()
+    token = set_request_now(now)
+    try:
+        response = app.resolve(event, context)
+    finally:
+        reset_request_now(token)
+    return with_security_headers(with_server_time(response, now))
 
 
 def _server_now() -> datetime:

@@ -20,11 +20,12 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from api import examples
+from api.clock import request_now
 from api.errors import error_responses
 from api.models import ItemPreview
 from api.params import SECURITY, AppServices, CallerIdentity
 from workflows import live
-from workflows.errors import EbayBadResponse
+from workflows.errors import EbayBadResponse, NotAnAuction
 from workflows.scheduling import START_MARGIN
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
@@ -103,13 +104,20 @@ def get_item(
     ref: ItemRefPath, identity: CallerIdentity, services: AppServices
 ) -> ItemPreview:
     item = live.preview_item(services, _decoded(ref))
-    now = services.now()
+    now = request_now(services)
     settings = services.settings
     earliest_end = (
         now
         + START_MARGIN
         + timedelta(seconds=DEFAULT_OFFSET_SECONDS + settings.snipe_lead_seconds)
     )
+    if item.end_at is None and "AUCTION" not in item.buying_options:
+        # A fixed-price listing without an end (good 'til cancelled): there
+        # is no end time to show, and nothing to snipe.
+        raise NotAnAuction(
+            "the listing is not an auction and has no end time",
+            details={"buying_options": list(item.buying_options)},
+        )
     try:
         return ItemPreview.of(item, now=now, earliest_end=earliest_end)
     except ValueError as exc:

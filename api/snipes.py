@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.params import (
 )
 
 from api import examples
+from api.clock import request_now
 from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
@@ -204,7 +205,7 @@ def list_snipes(
         ends_after=_utc(ends_after),
         ends_before=_utc(ends_before),
     )
-    now = services.now()
+    now = request_now(services)
     values = live.live_for_snipes(services, page.items)
     return SnipeListView(
         items=[
@@ -325,7 +326,8 @@ def edit_snipe(
 
 def _view(services: AppServices, snipe: Snipe) -> SnipeView:
     values = live.live_for_snipes(services, [snipe])
-    return SnipeView.of(snipe, now=services.now(), live=values.get(snipe.snipe_id))
+    now = request_now(services)
+    return SnipeView.of(snipe, now=now, live=values.get(snipe.snipe_id))
 
 
 def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
@@ -333,7 +335,7 @@ def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
     return ScheduledSnipeView.with_warnings(
         snipe,
         scheduling.group_warnings(services, snipe),
-        now=services.now(),
+        now=request_now(services),
         live=values.get(snipe.snipe_id),
     )
 

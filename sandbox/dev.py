@@ -146,6 +146,7 @@ def _banner(
         }
     )
     moto = stack.moto_url or ""
+    first_item = items[0]["item_id"].replace("|", "%7C")
     return f"""
 Snipe sandbox is up (Ctrl-C stops everything).
 
@@ -170,11 +171,52 @@ Try:
        -d '{body}'
   curl -s {stack.ebay_url}/sim/auctions
   curl -s {stack.postmark_url}/sim/outbox
-  aws --endpoint-url {moto} --region us-east-1 stepfunctions list-executions \\
+  curl -s -H "Authorization: Bearer $TOKEN" '{api_url}/api/items/{first_item}'
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url {moto} \\
+      --region us-east-1 stepfunctions list-executions \\
       --state-machine-arn {stack.aws.state_machine_arn}
 
   make demo     # in another terminal: one winning and one losing snipe, with timelines
+
+eBay's consent page (simulated) sends the browser to {consent_redirect_url()}
+(SANDBOX_CONSENT_REDIRECT_URL). CORS allows {cors_origins()}.
+
+State lives in memory: stopping this stack forgets every user, snipe and
+auction, and the next start begins empty.
 """
+
+
+def _replace_stale_state_file() -> None:
+    """Say what happens to a state file left by an earlier stack."""
+    if not STATE_FILE.exists():
+        return
+    try:
+        pid = int(json.loads(STATE_FILE.read_text()).get("pid", 0))
+    except (ValueError, OSError, AttributeError):
+        pid = 0
+    if pid and pid != os.getpid() and _alive(pid):
+        print(
+            f"sandbox: another stack (pid {pid}) wrote {STATE_FILE}; this one"
+            " replaces it (stop the other one, or use other ports)",
+            flush=True,
+        )
+    else:
+        print(
+            f"sandbox: replacing {STATE_FILE}, left by a stack that did not stop"
+            " (its state was in memory and is gone)",
+            flush=True,
+        )
+    STATE_FILE.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run(
@@ -196,6 +238,7 @@ def run(
         extra_env={"CORS_ALLOWED_ORIGINS": cors_origins()},
     )
     key = load_key()
+    _replace_stale_state_file()
     with local_stack(config) as stack:
         from api.app import lambda_handler  # after the environment is in place
 

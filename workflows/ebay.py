@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -313,6 +313,15 @@ def _json_or_none(response: httpx.Response) -> Any:
 # --- client ----------------------------------------------------------------
 
 
+class AppTokenSource(Protocol):
+    """Where ``EbayClient`` gets its application token (``workflows.app_token``:
+    one token shared by all containers)."""
+
+    def get(self) -> AccessToken: ...
+
+    def rejected(self, token: AccessToken) -> None: ...
+
+
 class EbayClient(HttpClientOwner):
     """Synchronous eBay client. One httpx.Client (and connection pool) each."""
 
@@ -340,6 +349,7 @@ class EbayClient(HttpClientOwner):
         self._clock = clock
         super().__init__(http, timeout, DEFAULT_LIMITS)
         self._app_token: AccessToken | None = None
+        self._app_tokens: AppTokenSource | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -350,14 +360,24 @@ class EbayClient(HttpClientOwner):
 
     # OAuth
 
+    def use_app_tokens(self, source: AppTokenSource) -> None:
+        """Take application tokens from ``source`` instead of minting them."""
+        self._app_tokens = source
+
+    def mint_app_token(self) -> AccessToken:
+        """A new application token (client credentials grant; metered)."""
+        form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
+        self._metered("oauth_client_credentials")
+        return self._token_grant("client_credentials", form, ())[0]
+
     def app_token(self) -> AccessToken:
         """Application token (client credentials), cached until 5 min before expiry."""
+        if self._app_tokens is not None:
+            return self._app_tokens.get()
         with self._lock:
             token = self._app_token
             if token is None or not token.is_fresh(self._clock()):
-                form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
-                self._metered("oauth_client_credentials")
-                token = self._token_grant("client_credentials", form, ())[0]
+                token = self.mint_app_token()
                 self._app_token = token
             return token
 
@@ -438,6 +458,8 @@ class EbayClient(HttpClientOwner):
                 op, "GET", url, token, params=params, browse=True, timeout=timeout
             )
         except EbayAuthError:
+            if self._app_tokens is not None:
+                self._app_tokens.rejected(token)
             with self._lock:  # cached token was rejected early: mint a new one once
                 if self._app_token is token:
                     self._app_token = None

@@ -274,3 +274,37 @@ def test_when_the_optional_budget_is_spent_the_last_known_values_are_served(
     assert len(env.ebay.item_requests) == reads
     assert body["live"]["age_seconds"] == 60
     assert budget.usage(ebay_budget.BROWSE, START).calls == 0
+
+
+def test_a_listing_without_an_end_that_is_not_an_auction_is_422(env: Env) -> None:
+    item = env.auction(buyingOptions=["FIXED_PRICE"])
+    del item["itemEndDate"]
+    details = assert_error(get(f"/api/items/{ITEM_ID}"), 422, "NOT_AN_AUCTION")
+    assert details["buying_options"] == ["FIXED_PRICE"]
+
+
+def test_the_client_reports_every_metered_call() -> None:
+    import httpx
+
+    from workflows.ebay import EbayClient, ItemRef
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 7200})
+        return httpx.Response(
+            200, json={"itemId": "v1|1|0", "title": "x", "buyingOptions": ["AUCTION"]}
+        )
+
+    calls: list[str] = []
+    client = EbayClient(
+        api_base_url="https://api.ebay.test",
+        client_id="id",
+        client_secret="secret",
+        http=httpx.Client(transport=httpx.MockTransport(answer)),
+        on_call=calls.append,
+    )
+    client.get_item(ItemRef("restful", "v1|1|0"))
+    client.get_item(ItemRef("legacy", "1"), metered=False)  # counted by the caller
+    client.get_item(ItemRef("legacy", "1"))
+
+    assert calls == ["oauth_client_credentials", "browse", "browse"]

@@ -315,9 +315,17 @@ def test_only_the_token_functions_use_the_key_and_only_with_the_context() -> Non
             condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]
         ) == {"user_id", "purpose", "value_id", "part"}
         assert condition["Null"] == {"kms:EncryptionContextKeys": "false"}
+        if principals == [{"Fn::GetAtt": ["ApiFunctionRole", "Arn"]}] and (
+            "kms:Decrypt" in actions
+        ):
+            # The API opens the shared eBay application token, never a user's.
+            assert condition["StringEquals"] == {
+                "kms:EncryptionContext:purpose": "ebay_app_token",
+                "kms:EncryptionContext:user_id": "ebay-application",
+            }
     assert granted == {
         **{f"{f}Role": {"kms:Encrypt", "kms:Decrypt"} for f in TOKEN_TASKS},
-        **{f"{f}Role": {"kms:Encrypt"} for f in SEALS_ONLY},
+        **{f"{f}Role": {"kms:Encrypt", "kms:Decrypt"} for f in SEALS_ONLY},
     }
 
 
