@@ -1,22 +1,12 @@
 """Task Lambda: make sure a final status is recorded and email the user.
 
-With ``pending: true`` (state *Tell user the result is pending*) it sends the
-one "result pending" email instead.
+While the result is not settled (``$.result.settled`` false) it sends at most
+one "result pending" email instead and the state machine checks again.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from tasks.handler import task_handler
-from workflows.notifications import NotifyInput, finish_and_notify, notify_pending
-from workflows.services import Services
+from workflows.notifications import NotifyInput, finish_and_notify
 
-
-def _notify(services: Services, request: NotifyInput) -> BaseModel:
-    if request.pending:
-        return notify_pending(services, request.snipe_id)
-    return finish_and_notify(services, request)
-
-
-lambda_handler = task_handler(NotifyInput, _notify)
+lambda_handler = task_handler(NotifyInput, finish_and_notify)

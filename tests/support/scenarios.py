@@ -21,7 +21,6 @@ HAPPY_PATH = [
     "Place bid",
     "Wait for auction end",
     "Check result",
-    "Result known?",
     "Notify user",
     "Final status?",
     "Snipe finished",

@@ -88,9 +88,8 @@ def test_custom_error_names_are_exception_classes(name: str) -> None:
 
 # Every task uses the store and the app secrets: both are retried on every task.
 INFRASTRUCTURE_ERRORS = {"StoreUnavailable", "AppSecretsUnavailable"}
-# Tasks that retry nothing of ours and go on whatever happens (a failed
-# "result pending" email is not worth a retry: the result check goes on).
-BEST_EFFORT = {"Tell user the result is pending"}
+# Tasks that retry nothing of ours and go on whatever happens (none today).
+BEST_EFFORT: set[str] = set()
 
 
 def _task_states() -> dict[str, dict[str, Any]]:
