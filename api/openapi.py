@@ -58,7 +58,27 @@ def document(
     _request_schemas_for_clients(spec)
     _add_links(spec)
     _money_input_by_currency(spec)
+    _server_time_header(spec)
     return json.dumps(spec, separators=(",", ":"))
+
+
+SERVER_TIME = {
+    "description": (
+        "The server's clock when it answered (UTC, milliseconds); every answer"
+        " of the API function has it (API Gateway's own errors do not)"
+    ),
+    "required": True,
+    "schema": {"type": "string", "format": "date-time"},
+    "example": "2026-05-01T12:00:00.000Z",
+}
+
+
+def _server_time_header(spec: dict[str, Any]) -> None:
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {})["X-Server-Time"] = SERVER_TIME
 
 
 def _decimals_pattern(places: int) -> str:
