@@ -40,7 +40,17 @@ class FuzzResult:
 def run(
     *, max_examples: int, seed: int = DEFAULT_SEED, report_dir: Path | None = None
 ) -> FuzzResult:
-    """Start a stack, fuzz it, stop it."""
+    """Start a stack, fuzz it, stop it (the environment is restored after)."""
+    saved = dict(os.environ)
+    try:
+        return _run(max_examples=max_examples, seed=seed, report_dir=report_dir)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        time.tzset()
+
+
+def _run(*, max_examples: int, seed: int, report_dir: Path | None) -> FuzzResult:
     for name, value in POWERTOOLS_ENV.items():
         os.environ.setdefault(name, value)
     # Thousands of requests: no per-request log lines or metric blobs.

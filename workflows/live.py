@@ -120,7 +120,7 @@ def remember(services: Services, item: ebay.EbayItem, ref: ebay.ItemRef) -> None
 
 
 def _ref_error(message: str) -> dict[str, object]:
-    return {"loc": ["path", "ref"], "type": "value_error", "message": message}
+    return {"loc": ["path", "ref"], "type": "value_error", "message": f"ref: {message}"}
 
 
 def live_for_snipes(

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -402,7 +403,22 @@ def openapi_document(stack: LocalStack, victim: Victim, b: User) -> list[Result]
     return [result]
 
 
+def preview_item(stack: LocalStack, victim: Victim, b: User) -> list[Result]:
+    """Listings are public eBay data: B may preview A's item, and the answer
+    (from the one shared cache) says nothing about A or A's snipe."""
+    item_id = stack.services.store.get(victim.snipe_ids[0]).item.item_id
+    theirs = call(api_event("GET", f"/api/items/{quote(item_id, safe='')}", user=b))
+    assert theirs[0] == 200, theirs[2]
+    private = [*victim.user, *victim.snipe_ids, victim.cursor, victim.state]
+    assert not any(marker in json.dumps(theirs) for marker in private)
+    other = stack.ebay.create_auction(title="Unrelated lot", end_in_s=600)
+    own = call(api_event("GET", f"/api/items/{quote(other.item_id, safe='')}", user=b))
+    assert own[0] == 200, own[2]
+    return [own]
+
+
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/items/<ref>"): preview_item,
     ("GET", "/api/snipes/<snipe_id>"): get_snipe,
     ("DELETE", "/api/snipes/<snipe_id>"): cancel_snipe,
     ("PATCH", "/api/snipes/<snipe_id>"): edit_snipe,
