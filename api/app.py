@@ -1,7 +1,8 @@
 """The API Lambda: Powertools REST resolver for API Gateway REST (v1) proxy events.
 
-Routes live in ``api.snipes`` (authenticated) and here (``/api/health`` and
-``/api/openapi.json``, public). The exception map is ``api.errors``; CORS is
+Routes live in ``api.snipes``, ``api.ebay``, ``api.groups``, ``api.stats`` and
+``api.preferences`` (authenticated) and here (``/api/health`` and
+``/api/openapi.json``, public). The one exception map is ``api.errors``; CORS is
 ``api.cors`` and reads its origins per request, so importing this module reads
 no environment variables (Powertools' own ``POWERTOOLS_*`` aside). The body
 size limit (``api.limits``) is read per request too, and ``lambda_handler``

@@ -96,13 +96,7 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
             },
         },
         **error_responses(
-            400,
-            401,
-            415,
-            422,
-            500,
-            502,
-            503,
+            *(400, 401, 415, 422, 500, 502, 503),
             descriptions={
                 400: _CALLBACK_400,
                 422: "VALIDATION_FAILED (details.errors lists each field)",

@@ -3,9 +3,11 @@
 Every failure leaves the API as ``{"error": {"code", "message", "details"}}``
 (``api.models.ErrorResponse``):
 
-* ``ApiError`` subclasses (``workflows.errors``, ``workflows.scheduling``,
-  ``workflows.store``) carry their own status and code;
-  ``ServiceUnavailable`` (503) adds a ``Retry-After`` header;
+* ``DomainError`` subclasses (``workflows.errors``, and ``api.limits``'
+  ``PayloadTooLarge``) carry their code, message and details; their HTTP status
+  comes from ``STATUS_BY_ERROR`` here, looked up along the class's MRO (the
+  only place a domain error meets a status); ``ServiceUnavailable`` (503) adds a
+  ``Retry-After`` header;
 * request validation (Powertools' ``RequestValidationError``) becomes 422
   ``VALIDATION_FAILED`` with ``details.errors = [{loc, type, message}]``, or
   400 ``INVALID_JSON`` when the body is not JSON at all; an unauthenticated
@@ -39,9 +41,19 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from api.auth import identity_from_event
+from api.limits import PayloadTooLarge
 from api.models import ErrorResponse
 from api.requests import InvalidJsonBody
-from workflows.errors import ApiError, ServiceUnavailable, Unauthorized
+from workflows.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    ServiceUnavailable,
+    TooManyActiveSnipes,
+    Unauthorized,
+    Unprocessable,
+    UpstreamUnavailable,
+)
 from workflows.observability import logger
 
 VALIDATION_FAILED = "VALIDATION_FAILED"
@@ -70,7 +82,7 @@ GATEWAY_CODES = (
 
 def error_codes() -> list[str]:
     """Every ``error.code`` a client can see (the OpenAPI enum)."""
-    import api.app  # noqa: F401 - every module with an ApiError is loaded
+    import api.app  # noqa: F401 - every module with an DomainError is loaded
 
     codes = {
         VALIDATION_FAILED,
@@ -82,12 +94,36 @@ def error_codes() -> list[str]:
         BAD_REQUEST,
         *GATEWAY_CODES,
     }
-    pending: list[type[ApiError]] = [ApiError]
+    pending: list[type[DomainError]] = [DomainError]
     while pending:
         cls = pending.pop()
         codes.add(cls.code)
         pending.extend(cls.__subclasses__())
     return sorted(codes)
+
+
+# The one domain error -> HTTP status map; a class not listed takes its nearest
+# listed base's status (``DomainError`` itself: 400).
+STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
+    DomainError: HTTPStatus.BAD_REQUEST,
+    Unauthorized: HTTPStatus.UNAUTHORIZED,
+    NotFound: HTTPStatus.NOT_FOUND,
+    Conflict: HTTPStatus.CONFLICT,
+    PayloadTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+    Unprocessable: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TooManyActiveSnipes: HTTPStatus.TOO_MANY_REQUESTS,
+    UpstreamUnavailable: HTTPStatus.BAD_GATEWAY,
+    ServiceUnavailable: HTTPStatus.SERVICE_UNAVAILABLE,
+}
+
+
+def status_of(exc: DomainError) -> HTTPStatus:
+    """The HTTP status of a domain error (its nearest class in the map)."""
+    for cls in type(exc).__mro__:
+        status = STATUS_BY_ERROR.get(cls)
+        if status is not None:
+            return status
+    raise TypeError(f"{type(exc).__name__} is not a DomainError")  # unreachable
 
 
 def error_response(
@@ -136,7 +172,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         # Authentication comes first (API Gateway's authorizer on AWS).
         if identity_from_event(app.current_event) is None:
             return api_error(Unauthorized("authentication required"))
-        if isinstance(exc, ApiError):
+        if isinstance(exc, DomainError):
             return api_error(exc)
         return unsupported_content_type(exc)
 
@@ -159,7 +195,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     handlers: dict[type[Exception], Callable[[Any], Response[Any]]] = {
         ServiceUnavailable: service_unavailable,
-        ApiError: api_error,
+        DomainError: api_error,
         InvalidJsonBody: unreadable_body,
         RequestValidationError: invalid_request,
         RequestUnsupportedContentType: unreadable_body,
@@ -182,7 +218,7 @@ def service_unavailable(exc: ServiceUnavailable) -> Response[Any]:
         "dependency unavailable", extra={"code": exc.code, "error": exc.message}
     )
     return error_response(
-        exc.status,
+        status_of(exc),
         exc.code,
         exc.message,
         exc.details,
@@ -190,10 +226,11 @@ def service_unavailable(exc: ServiceUnavailable) -> Response[Any]:
     )
 
 
-def api_error(exc: ApiError) -> Response[Any]:
-    log = logger.warning if exc.status >= 500 else logger.info
-    log("request refused", extra={"status": exc.status, "code": exc.code})
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+def api_error(exc: DomainError) -> Response[Any]:
+    status = status_of(exc)
+    log = logger.warning if status >= 500 else logger.info
+    log("request refused", extra={"status": int(status), "code": exc.code})
+    return error_response(status, exc.code, exc.message, exc.details)
 
 
 def unsupported_content_type(exc: Exception) -> Response[Any]:

@@ -61,12 +61,7 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
     responses={
         HTTPStatus.CREATED: {"description": "The new, empty group"},
         **error_responses(
-            400,
-            401,
-            413,
-            422,
-            500,
-            503,
+            *(400, 401, 413, 422, 500, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
@@ -157,14 +152,7 @@ def get_group(
     responses={
         HTTPStatus.OK: {"description": "The changed group"},
         **error_responses(
-            400,
-            401,
-            404,
-            409,
-            413,
-            422,
-            500,
-            503,
+            *(400, 401, 404, 409, 413, 422, 500, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 404: _NOT_FOUND,

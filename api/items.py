@@ -25,7 +25,8 @@ from api.errors import error_responses
 from api.models import ItemPreview
 from api.params import SECURITY, AppServices, CallerIdentity
 from workflows import live
-from workflows.scheduling import START_MARGIN, EbayBadResponse, NotAnAuction
+from workflows.errors import EbayBadResponse, NotAnAuction
+from workflows.scheduling import START_MARGIN
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 
@@ -84,12 +85,7 @@ def _decoded(ref: str) -> str:
             },
         },
         **error_responses(
-            401,
-            404,
-            422,
-            500,
-            502,
-            503,
+            *(401, 404, 422, 500, 502, 503),
             descriptions={
                 404: "eBay has no such item (ITEM_NOT_FOUND)",
                 422: (

@@ -28,14 +28,13 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from api.requests import parse_json
-from workflows.errors import ApiError
+from workflows.errors import DomainError
 from workflows.observability import logger
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 
 
-class PayloadTooLarge(ApiError):
-    status = 413
+class PayloadTooLarge(DomainError):
     code = "PAYLOAD_TOO_LARGE"
 
 

@@ -73,13 +73,7 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
     responses={
         HTTPStatus.OK: _OK,
         **error_responses(
-            400,
-            401,
-            413,
-            415,
-            422,
-            500,
-            503,
+            *(400, 401, 413, 415, 422, 500, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 422: "VALIDATION_FAILED (details.errors lists each field)",

@@ -29,7 +29,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
-from workflows.errors import ApiError, Unprocessable
+from workflows.errors import DomainError, Unprocessable
 
 MAX_JSON_DEPTH = 32
 MAX_INT_DIGITS = 30
@@ -39,8 +39,7 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _ISO_PREFIX_LENGTH = len("2026-05-01T00:00")
 
 
-class InvalidJsonBody(ApiError):
-    status = 400
+class InvalidJsonBody(DomainError):
     code = "INVALID_JSON"
 
 

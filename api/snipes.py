@@ -96,16 +96,7 @@ IdempotencyKey = Annotated[
             },
         },
         **error_responses(
-            400,
-            401,
-            404,
-            409,
-            413,
-            422,
-            429,
-            500,
-            502,
-            503,
+            *(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 404: (
@@ -164,11 +155,7 @@ def create_snipe(
             },
         },
         **error_responses(
-            400,
-            401,
-            422,
-            500,
-            503,
+            *(400, 401, 422, 500, 503),
             descriptions={
                 422: (
                     "VALIDATION_FAILED (details.errors lists each field; a time"
@@ -275,12 +262,7 @@ def get_snipe(
             },
         },
         **error_responses(
-            401,
-            404,
-            409,
-            422,
-            500,
-            503,
+            *(401, 404, 409, 422, 500, 503),
             descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
         ),
     },
@@ -319,16 +301,7 @@ def cancel_snipe(
             },
         },
         **error_responses(
-            400,
-            401,
-            404,
-            409,
-            413,
-            415,
-            422,
-            500,
-            502,
-            503,
+            *(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 404: (

@@ -50,12 +50,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import boto3
-from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from sandbox import engine
+from sandbox.template import (
+    _PLACEHOLDER,
+    REPO_ROOT,
+    TEMPLATE_PATH,
+    TemplateError,
+    _function_setting,
+    _has_intrinsic,
+    _only,
+    _resources,
+    asl_placeholders,
+    load_template,
+    render_definition,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -79,8 +91,6 @@ __all__ = [
     "render_definition",
 ]
 
-REPO_ROOT: Final = Path(__file__).resolve().parent.parent
-TEMPLATE_PATH: Final = REPO_ROOT / "template.yaml"
 ACCOUNT_ID: Final = "123456789012"  # moto's default account
 
 MOTO_CONFIG: Final[DefaultConfig] = {
@@ -114,7 +124,6 @@ _TABLE_KEYS: Final = (
     "BillingMode",
     "ProvisionedThroughput",
 )
-_PLACEHOLDER: Final = re.compile(r"\$\{([^}]*)\}")
 _ROLE_NAME: Final = "local-sniper-role"
 _ASSUME_ROLE_POLICY: Final = json.dumps(
     {
@@ -130,10 +139,6 @@ _ASSUME_ROLE_POLICY: Final = json.dumps(
         ],
     }
 )
-
-
-class TemplateError(ValueError):
-    """template.yaml or the ASL cannot be turned into local resources."""
 
 
 # --------------------------------------------------------------------------- #
@@ -162,84 +167,6 @@ def environ(values: Mapping[str, str]) -> Iterator[None]:
         yield
     finally:
         _restore_environ(saved)
-
-
-# --------------------------------------------------------------------------- #
-# Template and ASL
-# --------------------------------------------------------------------------- #
-def load_template(path: Path | str = TEMPLATE_PATH) -> dict[str, Any]:
-    """Parse a CloudFormation/SAM template (short-form tags included).
-
-    Returns plain ``dict``/``list``/``str`` values; intrinsic functions appear in
-    their long form (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``).
-    """
-    node = load_cfn_yaml(str(path))
-    return cast(dict[str, Any], json.loads(json.dumps(node)))
-
-
-def _resources(template: Mapping[str, Any], type_: str) -> dict[str, dict[str, Any]]:
-    resources: dict[str, dict[str, Any]] = template.get("Resources", {})
-    return {
-        logical_id: resource
-        for logical_id, resource in resources.items()
-        if resource.get("Type") == type_
-    }
-
-
-def _only(template: Mapping[str, Any], type_: str) -> tuple[str, dict[str, Any]]:
-    found = _resources(template, type_)
-    if len(found) != 1:
-        raise TemplateError(f"Expected exactly one {type_}, found {sorted(found)}")
-    logical_id, resource = next(iter(found.items()))
-    return logical_id, resource.get("Properties", {})
-
-
-def _has_intrinsic(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(
-            key == "Ref" or key.startswith("Fn::") or _has_intrinsic(item)
-            for key, item in value.items()
-        )
-    if isinstance(value, list):
-        return any(_has_intrinsic(item) for item in value)
-    return False
-
-
-def asl_placeholders(definition: str) -> set[str]:
-    """The ``${Name}`` placeholders of an ASL definition."""
-    return set(_PLACEHOLDER.findall(definition))
-
-
-def render_definition(definition: str, substitutions: Mapping[str, str]) -> str:
-    """Replace every ``${Name}`` of ``definition``, failing loudly on a mismatch.
-
-    Raises:
-        TemplateError: a placeholder has no value, a value has no placeholder,
-            or the result still contains ``${`` or is not JSON.
-    """
-    placeholders = asl_placeholders(definition)
-    missing = placeholders - substitutions.keys()
-    unused = substitutions.keys() - placeholders
-    if missing or unused:
-        raise TemplateError(
-            f"DefinitionSubstitutions mismatch: no value for {sorted(missing)}, "
-            f"no placeholder for {sorted(unused)}"
-        )
-    rendered = _PLACEHOLDER.sub(lambda m: substitutions[m.group(1)], definition)
-    if "${" in rendered:
-        raise TemplateError("The rendered definition still contains '${'")
-    try:
-        json.loads(rendered)
-    except ValueError as exc:
-        raise TemplateError(f"The rendered definition is not JSON: {exc}") from exc
-    return rendered
-
-
-def _function_setting(
-    props: Mapping[str, Any], globals_: Mapping[str, Any], key: str
-) -> Any:
-    value = props.get(key, globals_.get(key))
-    return None if _has_intrinsic(value) else value
 
 
 # --------------------------------------------------------------------------- #

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from sandbox import dev_token, gateway
+from sandbox.apigw import LambdaContext, proxy_event
 from sandbox.auth import InvalidToken, verify_authorization
 from workflows.observability import logger
 
@@ -34,65 +34,18 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 PUBLIC_ROUTES = {("GET", "/api/health"), ("GET", "/api/openapi.json")}
 
 
-class _Context:
-    """Just enough of a Lambda context for Powertools."""
-
-    function_name = "ApiFunction"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
-    memory_limit_in_mb = 512
-    log_group_name = "/aws/lambda/ApiFunction"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self._deadline = time.monotonic() + 15
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 def to_event(request: Request, claims: dict[str, Any] | None) -> dict[str, Any]:
     """The API Gateway REST proxy event for an HTTP request."""
-    path = request.path
-    headers = dict(request.headers.items())
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers.items():
-        multi_headers.setdefault(name, []).append(value)
-    query = dict(request.args.items()) or None
-    multi_query = {k: request.args.getlist(k) for k in request.args} or None
-    body = request.get_data(as_text=True) or None
-    proxy = path.removeprefix("/api/") if path.startswith("/api/") else path
-    context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "local",
-        "httpMethod": request.method,
-        "path": f"/local{path}",
-        "protocol": "HTTP/1.1",
-        "requestId": str(uuid.uuid4()),
-        "requestTimeEpoch": int(time.time() * 1000),
-        "resourcePath": "/api/{proxy+}",
-        "stage": "local",
-        "identity": {"sourceIp": request.remote_addr or "127.0.0.1"},
-    }
-    if claims is not None:
-        context["authorizer"] = {
-            "claims": {k: str(v) for k, v in claims.items()},
-        }
-    return {
-        "resource": "/api/{proxy+}",
-        "path": path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": {"proxy": proxy},
-        "stageVariables": None,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return proxy_event(
+        request.method,
+        request.path,
+        stage="local",
+        headers=list(request.headers.items()),
+        query=request.args.to_dict(flat=False),
+        body=request.get_data(as_text=True) or None,
+        claims=claims,
+        identity={"sourceIp": request.remote_addr or "127.0.0.1"},
+    )
 
 
 def to_response(result: dict[str, Any]) -> Response:
@@ -159,7 +112,7 @@ class LocalApi:
                 return self.gateway_error(gateway.UNAUTHORIZED)
         try:
             with self._lock:
-                result = self._handler(to_event(request, claims), _Context())
+                result = self._handler(to_event(request, claims), LambdaContext())
         except Exception:  # the Lambda failed: API Gateway answers 502
             logger.exception("the API function failed")
             return self.gateway_error(gateway.INTEGRATION_FAILURE)

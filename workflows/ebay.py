@@ -15,13 +15,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal, Protocol, TypeVar
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import httpx
 
+from workflows.ebay_errors import EbayApiError as EbayApiError
+from workflows.ebay_errors import EbayAuthError as EbayAuthError
+from workflows.ebay_errors import EbayError as EbayError
+from workflows.ebay_errors import EbayInvalidGrant as EbayInvalidGrant
+from workflows.ebay_errors import EbayItemNotFound as EbayItemNotFound
+from workflows.ebay_errors import EbayProtocolError as EbayProtocolError
+from workflows.ebay_errors import EbayUnavailable as EbayUnavailable
+from workflows.http import DEFAULT_TIMEOUT, HttpClientOwner
+from workflows.item_reference import InvalidItemReference as InvalidItemReference
+from workflows.item_reference import ItemRef as ItemRef
+from workflows.item_reference import parse_item_reference as parse_item_reference
+from workflows.money import Money
+
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 OFFER_SCOPE = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
-DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 # httpx drops idle pooled connections after 5 s by default; keep them longer so a
 # warm_up() a few seconds before the bid still saves the TLS handshake.
 DEFAULT_LIMITS = httpx.Limits(max_keepalive_connections=10, keepalive_expiry=60.0)
@@ -58,6 +70,14 @@ class Amount:
         if not isinstance(self.value, Decimal) or not self.value.is_finite():
             raise ValueError("Amount.value must be a finite Decimal")
 
+    def to_money(self) -> Money | None:
+        """As ``Money`` (minor units), or None when eBay's value does not fit
+        the currency (more decimals than it has, or an unknown code)."""
+        try:
+            return Money.from_decimal(self.value, self.currency)
+        except ValueError:
+            return None
+
     def to_json(self) -> dict[str, str]:
         """eBay's Amount shape; the value is plain notation (``"25.00"``)."""
         return {"currency": self.currency, "value": format(self.value, "f")}
@@ -85,14 +105,6 @@ class UserTokens:
     access_token: AccessToken
     refresh_token: str = field(repr=False)
     refresh_expires_at: datetime
-
-
-@dataclass(frozen=True)
-class ItemRef:
-    """A RESTful (``v1|<legacy>|<variation>``) or legacy (numeric) item id."""
-
-    kind: Literal["restful", "legacy"]
-    value: str
 
 
 @dataclass(frozen=True)
@@ -215,123 +227,6 @@ def _opt_amount(value: Any) -> Amount | None:
     return Amount(Decimal(str(raw)), str(currency))
 
 
-# --- item references -------------------------------------------------------
-
-
-class InvalidItemReference(ValueError):
-    """The text is not an eBay item id or listing URL."""
-
-
-_RESTFUL_ID = re.compile(r"v1\|[0-9]+\|[0-9]+")
-_LEGACY_ID = re.compile(r"[0-9]{1,19}")
-_EBAY_HOST = re.compile(
-    r"(?:[a-z0-9-]+\.)*ebay\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})\.?",
-    re.IGNORECASE,
-)
-_ITM_PATH = re.compile(r"/itm/(?:[^/]+/)?([0-9]{1,19})/?", re.IGNORECASE)
-
-
-def parse_item_reference(text: str) -> ItemRef:
-    """Parse a RESTful id, a legacy item number or an eBay listing URL."""
-    raw = text.strip()
-    if not raw:
-        raise InvalidItemReference("item reference is empty")
-    decoded = unquote(raw)
-    if _RESTFUL_ID.fullmatch(decoded):
-        return ItemRef("restful", decoded)
-    if _LEGACY_ID.fullmatch(raw):
-        return ItemRef("legacy", raw)
-    ref = _ref_from_url(raw)
-    if ref is None:
-        raise InvalidItemReference(
-            "expected an eBay item number, a RESTful item id (v1|<id>|<variation>)"
-            f" or an eBay listing URL (…/itm/<id>), got {raw[:120]!r}"
-        )
-    return ref
-
-
-def _ref_from_url(raw: str) -> ItemRef | None:
-    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
-    if parts.scheme.lower() not in ("http", "https"):
-        return None
-    if not _EBAY_HOST.fullmatch(parts.hostname or ""):
-        return None
-    query = parse_qs(parts.query)
-    match = _ITM_PATH.fullmatch(parts.path)
-    item_id = match.group(1) if match else (query.get("item") or [""])[0]
-    if not _LEGACY_ID.fullmatch(item_id):
-        return None
-    variation = (query.get("var") or [""])[0]
-    if variation.isdecimal() and variation.isascii() and int(variation) != 0:
-        return ItemRef("restful", f"v1|{item_id}|{variation}")
-    return ItemRef("legacy", item_id)
-
-
-# --- errors ----------------------------------------------------------------
-
-
-class EbayError(Exception):
-    """Base class for eBay client errors."""
-
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-
-
-class EbayUnavailable(EbayError):
-    """Transient: 5xx, 429, timeout or connection failure.
-
-    ``request_sent`` is False only when the request never left this process
-    (the connection could not be opened): then eBay cannot have acted on it.
-    Otherwise (a timeout or a reset after the write, a 5xx) a write such as a
-    bid may have taken effect: ask eBay before sending it again.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        http_status: int | None = None,
-        request_sent: bool = True,
-    ) -> None:
-        super().__init__(message, http_status=http_status)
-        self.request_sent = request_sent
-
-
-class EbayAuthError(EbayError):
-    """Access token rejected (401) or bad client credentials (invalid_client)."""
-
-
-class EbayInvalidGrant(EbayError):
-    """Refresh token revoked/unknown or bad authorization code: re-consent."""
-
-
-class EbayProtocolError(EbayError):
-    """A 2xx/3xx response eBay should not send (unparseable or wrong shape)."""
-
-
-class EbayApiError(EbayError):
-    """A 4xx with eBay's error envelope (first error's id and message)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        http_status: int,
-        error_id: int | None,
-        errors: list[dict[str, Any]],
-        summary: str | None = None,
-    ) -> None:
-        super().__init__(summary or message, http_status=http_status)
-        self.error_id = error_id
-        self.message = message
-        self.errors = errors
-
-
-class EbayItemNotFound(EbayApiError):
-    """Browse could not find the item (404 or errorId 11001/11003/11006/11012)."""
-
-
 def _redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
@@ -369,7 +264,7 @@ class AppTokenSource(Protocol):
     def rejected(self, token: AccessToken) -> None: ...
 
 
-class EbayClient:
+class EbayClient(HttpClientOwner):
     """Synchronous eBay client. One httpx.Client (and connection pool) each."""
 
     def __init__(
@@ -393,12 +288,8 @@ class EbayClient:
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self._basic_auth = f"Basic {basic}"
         self._secrets = (client_secret, basic)
-        self._timeout = timeout
         self._clock = clock
-        self._owns_http = http is None
-        if http is None:
-            http = httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS)
-        self._http = http
+        super().__init__(http, timeout, DEFAULT_LIMITS)
         self._app_token: AccessToken | None = None
         self._app_tokens: AppTokenSource | None = None
         self._lock = threading.Lock()
@@ -408,17 +299,6 @@ class EbayClient:
             f"EbayClient(api_base_url={self._base!r}, client_id={self._client_id!r},"
             f" marketplace_id={self._marketplace_id!r})"
         )
-
-    def __enter__(self) -> EbayClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP client if this instance created it."""
-        if self._owns_http:
-            self._http.close()
 
     # OAuth
 

@@ -113,12 +113,7 @@ def _legacy_from(item_id: str) -> str | None:
 
 
 def _money(amount: ebay.Amount | None) -> Money | None:
-    if amount is None:
-        return None
-    try:
-        return Money.from_decimal(amount.value, amount.currency)
-    except ValueError:
-        return None
+    return None if amount is None else amount.to_money()
 
 
 def _money_json(money: Money | None) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import httpx
 
-from workflows import crypto, executions, secrets, store
+from workflows import aws, secrets
 from workflows.app_token import SharedAppToken
 from workflows.config import Settings, get_settings
 from workflows.crypto import TokenVault
@@ -114,6 +114,4 @@ def reset_services() -> None:
         _current.clear()
     get_settings.cache_clear()
     secrets.reset_cache()
-    store.reset_client()
-    crypto.reset_client()
-    executions.reset_client()
+    aws.reset_clients()

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from workflows.errors import StoreUnavailable
+from workflows.store.table import store_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -22,14 +22,6 @@ if TYPE_CHECKING:
     from workflows.store import SnipeStore
 
 T = TypeVar("T")
-_THROTTLING = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "LimitExceededException",
-}
 
 
 class Table:
@@ -45,16 +37,8 @@ class Table:
         return cls(client, store.table_name)
 
     def call(self, fn: Callable[..., T], **kwargs: Any) -> T:
-        try:
+        with store_errors():
             return fn(TableName=self.name, **kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code", "") in _THROTTLING:
-                raise StoreUnavailable(
-                    "the snipe store is busy; retry shortly"
-                ) from exc
-            raise
-        except BotoCoreError as exc:
-            raise StoreUnavailable("the snipe store is unreachable") from exc
 
 
 def condition_failed(exc: ClientError) -> bool:

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from sandbox.stack import LocalStack, StackConfig, local_stack
-from tests.apigw import api_event, call
-from tests.stack_support import stop_running, wait_until_waiting
+from tests.support.apigw import api_event, call
+from tests.support.stack import stop_running, wait_until_waiting
 from workflows.models import SnipeStatus
 from workflows.store import IDEMPOTENCY_PARTITION
 from workflows.timing import parse_utc, to_z, utc_now

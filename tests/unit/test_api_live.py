@@ -11,8 +11,7 @@ import dataclasses
 from typing import Any
 from urllib.parse import quote
 
-from tests.apigw import api_event, call
-from tests.unit.test_api_snipes import (
+from tests.support.api import (
     ITEM_ID,
     LEGACY_ID,
     START,
@@ -20,13 +19,11 @@ from tests.unit.test_api_snipes import (
     assert_error,
     create,
     create_body,
-    env,
 )
+from tests.support.apigw import api_event, call
 from workflows import ebay_budget
 from workflows.ebay_budget import Allowance, DailyBudget
 from workflows.table_access import Table
-
-__all__ = ["env"]
 
 
 def get(path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:

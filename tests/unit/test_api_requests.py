@@ -10,10 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.apigw import api_event, call
-from tests.unit.test_api_snipes import Env, assert_error, create, create_body, env
-
-__all__ = ["env"]
+from tests.support.api import Env, assert_error, create, create_body
+from tests.support.apigw import api_event, call
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENT: dict[str, Any] = json.loads((ROOT / "docs" / "openapi.json").read_text())

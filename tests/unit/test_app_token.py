@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.unit.test_api_snipes import create_table
+from tests.support.table import create_table
 from workflows.app_token import LEASE, REFRESH_AHEAD, SharedAppToken
 from workflows.crypto import TokenVault
 from workflows.ebay import AccessToken

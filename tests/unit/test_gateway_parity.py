@@ -22,7 +22,7 @@ from api import cors
 from sandbox import gateway
 from sandbox.auth import issue_token
 from sandbox.local_api import LocalApi
-from tests.apigw import api_event, call
+from tests.support.apigw import call, preflight
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE: dict[str, Any] = json.loads(
@@ -190,18 +190,10 @@ def test_the_function_s_preflight_allows_idempotency_key() -> None:
 
     app.dependency_overrides[get_services] = lambda: _Services()
     try:
-        status, headers, _ = call(
-            api_event(
-                "OPTIONS",
-                "/api/snipes",
-                user=None,
-                headers={
-                    "Origin": ORIGIN,
-                    "Access-Control-Request-Method": "POST",
-                    "Access-Control-Request-Headers": "idempotency-key,content-type",
-                },
-            )
+        event = preflight(
+            ORIGIN, Access_Control_Request_Headers="idempotency-key,content-type"
         )
+        status, headers, _ = call(event)
     finally:
         app.dependency_overrides.pop(get_services, None)
     assert status == 204

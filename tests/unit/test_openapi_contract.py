@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.apigw import api_event, call
+from tests.support.apigw import api_event, call
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED: dict[str, Any] = json.loads((ROOT / "docs" / "openapi.json").read_text())

@@ -1,0 +1,84 @@
+"""The one place production code builds boto3 clients and translates their errors.
+
+``client(service)`` returns the process' client for an AWS service (built once,
+with short timeouts and boto3's standard retries; the endpoint comes from the
+standard ``AWS_ENDPOINT_URL*`` variables, so moto or Step Functions Local need no
+code path of their own). ``reset_clients()`` forgets them (the endpoint or the
+credentials changed).
+
+``translate_errors`` turns what is worth retrying into the caller's
+``ServiceUnavailable`` subclass: a throttling or busy error code becomes
+``busy``, a connection error or timeout (``BotoCoreError``) becomes
+``unreachable``; every other ``ClientError`` passes through for the caller to
+map to its own domain error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, overload
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from workflows.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=5,
+    retries={"max_attempts": 3, "mode": "standard"},
+)
+
+
+@overload
+def client(service: Literal["dynamodb"]) -> DynamoDBClient: ...
+@overload
+def client(service: Literal["kms"]) -> KMSClient: ...
+@overload
+def client(service: Literal["stepfunctions"]) -> SFNClient: ...
+def client(service: str) -> Any:
+    """The process' client for ``service``."""
+    return _cached(service)
+
+
+@cache
+def _cached(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    """Forget every cached client (the endpoint or credentials changed)."""
+    _cached.cache_clear()
+
+
+def error_code(exc: ClientError, default: str = "") -> str:
+    """The AWS error code of a ``ClientError`` (``default`` if it has none)."""
+    return str(exc.response.get("Error", {}).get("Code", default))
+
+
+@contextmanager
+def translate_errors(
+    unavailable: type[ServiceUnavailable],
+    *,
+    busy_codes: Collection[str],
+    busy: str,
+    unreachable: str,
+) -> Iterator[None]:
+    """Raise ``unavailable(busy)`` for a busy code, ``unavailable(unreachable)``
+    for a connection error or timeout; let every other error through."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) in busy_codes:
+            raise unavailable(busy) from exc
+        raise
+    except BotoCoreError as exc:
+        raise unavailable(unreachable) from exc
