@@ -23,6 +23,9 @@ test("invalid max bid and offset: inline field errors, nothing stored", async ({
   const offset = page.getByTestId("error-bid_offset_seconds");
   await expect(maxBid).toBeVisible();
   await expect(offset).toBeVisible();
+  // Shown at its field, the message does not repeat the field's path ("max_bid: ...").
+  await expect(maxBid).toHaveText("USD amounts have at most 2 decimal places; got 12.345.");
+  await expect(offset).toHaveText("Must be less than or equal to 60.");
   await expect(page.getByLabel(/Your maximum bid/)).toHaveAttribute("aria-invalid", "true");
   await expect(page.getByLabel("Seconds before the end to bid")).toHaveAttribute("aria-invalid", "true");
   await expect(page).toHaveURL(/\/snipes\/new$/);
@@ -32,7 +35,7 @@ test("invalid max bid and offset: inline field errors, nothing stored", async ({
   await page.getByLabel(/Your maximum bid/).fill("10.00");
   await page.getByLabel("Seconds before the end to bid").fill("6");
   await page.getByRole("button", { name: "Schedule snipe" }).click();
-  await expect(maxBid).toContainText("$80.00");
+  await expect(maxBid).toHaveText("The maximum bid must be at least $80.00.");
   await expect(offset).toBeHidden();
 
   // An unknown item: the lookup says so.

@@ -3,7 +3,9 @@ import { ApiError, type FieldError } from "@/api/client";
 /**
  * The API's field errors (details.errors, loc like ["body", "max_bid",
  * "value"]) by form field: the first loc part after "body" that the form
- * knows, e.g. "max_bid". Errors for no known field go under "".
+ * knows, e.g. "max_bid". Errors for no known field go under "". The API
+ * starts each message with the field's path ("max_bid.value: must be ..."):
+ * shown at its field, that path is dropped; under "" it is kept.
  */
 export function fieldErrorsByName(error: unknown, fields: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -12,7 +14,9 @@ export function fieldErrorsByName(error: unknown, fields: readonly string[]): Re
   for (const e of errors) {
     const parts = e.loc.filter((p): p is string => typeof p === "string" && p !== "body");
     const name = parts.find((p) => fields.includes(p)) ?? "";
-    const message = sentence(e.message.replace(/^Value error, /, ""));
+    const path = `${e.loc.slice(1).join(".")}: `;
+    const text = name && e.message.startsWith(path) ? e.message.slice(path.length) : e.message;
+    const message = sentence(text.replace(/^Value error, /, ""));
     out[name] = out[name] ? `${out[name]} ${message}` : message;
   }
   return out;

@@ -105,7 +105,10 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
   });
   const errors = fieldErrorsByName(edit.error, EDIT_FIELDS);
   const apiError = edit.error instanceof ApiError ? edit.error : null;
-  if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) errors.max_bid = apiError.message;
+  if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) {
+    const minimum = apiError.details.minimum_bid as { value: string; currency: string } | undefined;
+    errors.max_bid = minimum ? `The maximum bid must be at least ${formatMoney(minimum)}.` : messageOf(apiError);
+  }
   const other = edit.error && !errors.max_bid && !errors.bid_offset_seconds;
   return (
     <form

@@ -73,7 +73,7 @@ export default function NewSnipePage() {
   const apiError = create.error instanceof ApiError ? create.error : null;
   if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) {
     const minimum = apiError.details.minimum_bid as { value: string; currency: string } | undefined;
-    errors.max_bid = minimum ? `${apiError.message} (at least ${formatMoney(minimum)})` : apiError.message;
+    errors.max_bid = minimum ? `The maximum bid must be at least ${formatMoney(minimum)}.` : messageOf(apiError);
   }
   const fieldShown = Object.keys(errors).some((k) => k !== "");
   const lookupError = preview.error ? messageOf(preview.error) : null;
