@@ -21,7 +21,18 @@ test("cancel a scheduled snipe after confirming", async ({ page, request }) => {
   await dialog.getByRole("button", { name: "Yes, cancel it" }).click();
   await expect(page.getByTestId("status")).toHaveText("Cancelled");
   await expect(page.getByTestId("reason")).toHaveText("You cancelled the snipe.");
+  // Nothing more will happen: the timeline does not promise a wake-up or an email.
+  await expect(page.locator('[data-step="woke"]')).toContainText("Cancelled before waking");
+  await expect(page.locator('[data-step="email"]')).toHaveText("No email: you cancelled the snipe");
   await shot(page, "snipe-detail-cancelled");
+
+  // In the history the auction still runs: no "final" price, no "ended".
+  await page.goto("/history");
+  const card = page.getByTestId("snipe-card").filter({ hasText: title });
+  await expect(card).toContainText("Price $300.00");
+  await expect(card).not.toContainText("Final");
+  await expect(card).not.toContainText("Ended");
+  await expect(card).toContainText("Ends");
 });
 
 test("a cancel once the bid is under way shows the API's too-late answer", async ({ page, request }) => {

@@ -53,6 +53,11 @@ export function ReasonText({ snipe }: { snipe: SnipeView }) {
 
 export function SnipeCard({ snipe }: { snipe: SnipeView }) {
   const final = FINAL_STATUSES.has(snipe.status);
+  const now = useServerNow();
+  // A snipe can finish (cancelled, skipped) long before its auction ends: only
+  // a read result is a final price, and only a past end time "ended".
+  const ended = Date.parse(snipe.plan.end_at) <= now;
+  const priceLabel = snipe.result?.final_price ? "Final" : final ? "Price" : "Now";
   return (
     <li className="card" data-testid="snipe-card" data-snipe-id={snipe.snipe_id}>
       <Thumb src={snipe.item.image_url} />
@@ -64,14 +69,16 @@ export function SnipeCard({ snipe }: { snipe: SnipeView }) {
           <StatusBadge status={snipe.status} />
           <span className="facts">
             <span>
-              {final ? "Final" : "Now"} <strong><PriceNow snipe={snipe} /></strong>
+              {priceLabel} <strong><PriceNow snipe={snipe} /></strong>
             </span>
             <span>
               Max <strong>{formatMoney(snipe.max_bid)}</strong>
             </span>
             <span>
-              {final ? "Ended" : "Ends in"}{" "}
-              <strong>{final ? formatTime(snipe.plan.end_at) : <Countdown endAt={snipe.plan.end_at} />}</strong>
+              {ended ? "Ended" : final ? "Ends" : "Ends in"}{" "}
+              <strong data-testid="card-end">
+                {ended || final ? formatTime(snipe.plan.end_at) : <Countdown endAt={snipe.plan.end_at} />}
+              </strong>
             </span>
           </span>
         </div>

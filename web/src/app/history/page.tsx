@@ -41,7 +41,7 @@ export default function HistoryPage() {
             <dt>Bid timing</dt>
             <dd>
               {c.fire_error_ms.count > 0 && c.fire_error_ms.average !== null
-                ? `${Math.round(c.fire_error_ms.average)} ms average, ${Math.round(c.fire_error_ms.p95 ?? 0)} ms p95 from the planned moment (${c.fire_error_ms.count} bids)`
+                ? `${Math.round(c.fire_error_ms.average)} ms average, ${Math.round(c.fire_error_ms.p95 ?? 0)} ms p95 from the planned moment (${c.fire_error_ms.count} ${c.fire_error_ms.count === 1 ? "bid" : "bids"})`
                 : "no bids yet"}
             </dd>
           </dl>

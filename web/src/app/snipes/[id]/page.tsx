@@ -22,7 +22,9 @@ function Timeline({ snipe }: { snipe: SnipeView }) {
       done: woke || snipe.bid !== null,
       text: (
         <>
-          {woke ? "Woke" : "Wakes"} {formatTime(snipe.plan.wake_at)}; bid due {formatTime(snipe.plan.fire_at)}
+          {snipe.status === "CANCELLED" && snipe.bid === null
+            ? `Cancelled before waking; the bid was due ${formatTime(snipe.plan.fire_at)}`
+            : `${woke ? "Woke" : "Wakes"} ${formatTime(snipe.plan.wake_at)}; bid due ${formatTime(snipe.plan.fire_at)}`}
         </>
       ),
     },
@@ -59,7 +61,7 @@ function Timeline({ snipe }: { snipe: SnipeView }) {
           {formatTime(snipe.notification.at)}
         </>
       ) : (
-        <>Email not sent yet</>
+        <>{snipe.status === "CANCELLED" ? "No email: you cancelled the snipe" : "Email not sent yet"}</>
       ),
     },
   ];
