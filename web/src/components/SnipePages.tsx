@@ -16,7 +16,7 @@ export function SnipeList({ statuses, emptyText }: { statuses?: SnipeStatus[]; e
   const [status, setStatus] = useState<SnipeStatus | null>(statuses && statuses.length === 1 ? (statuses[0] ?? null) : null);
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useSnipeList(status, cursor);
+  const page = useSnipeList(status, cursor, 20, statuses);
   const items = page.data?.items.filter((s) => !statuses || statuses.includes(s.status));
 
   return (

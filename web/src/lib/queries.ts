@@ -8,7 +8,8 @@ import { FINAL_STATUSES } from "./format";
 
 export const keys = {
   snipes: ["snipes"] as const,
-  snipeList: (status: SnipeStatus | null, cursor: string | null) => ["snipes", "list", status, cursor] as const,
+  snipeList: (status: SnipeStatus | null, cursor: string | null, only?: readonly SnipeStatus[]) =>
+    ["snipes", "list", status, cursor, only?.join(",") ?? null] as const,
   snipe: (id: string) => ["snipes", "one", id] as const,
   item: (ref: string) => ["items", ref] as const,
   ebay: ["ebay", "status"] as const,
@@ -25,22 +26,47 @@ function pollWhileActive(snipes: SnipeView[] | undefined): number | false {
   return snipes.some((s) => !FINAL_STATUSES.has(s.status)) ? 2000 : false;
 }
 
-export function useSnipeList(status: SnipeStatus | null, cursor: string | null, limit = 20) {
+/**
+ * One page of the caller's snipes, newest first. `only` (when no single status
+ * is asked for) keeps the snipes in those statuses: the API filters by one
+ * status at most, so pages are read on until `limit` of them are found (or
+ * the list ends, or MAX_SCAN pages were read), and the cursor after the last
+ * page read is the next one. Without it, a user whose newest 20 snipes are
+ * active would see no finished snipes in History at all.
+ */
+export function useSnipeList(
+  status: SnipeStatus | null,
+  cursor: string | null,
+  limit = 20,
+  only?: readonly SnipeStatus[],
+) {
   const api = useApi();
+  const keep = status ? undefined : only;
   return useQuery({
-    queryKey: keys.snipeList(status, cursor),
+    queryKey: keys.snipeList(status, cursor, keep),
     queryFn: async () => {
-      const page = unwrap(
-        await api.GET("/api/snipes", {
-          params: { query: { limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) } },
-        }),
-      );
-      noteServerTime(page.server_time);
-      return page;
+      let next = cursor;
+      let scanned = 0;
+      const found: SnipeView[] = [];
+      for (;;) {
+        const page = unwrap(
+          await api.GET("/api/snipes", {
+            params: { query: { limit, ...(status ? { status } : {}), ...(next ? { cursor: next } : {}) } },
+          }),
+        );
+        noteServerTime(page.server_time);
+        if (!keep) return page;
+        found.push(...page.items.filter((s) => keep.includes(s.status)));
+        next = page.next_cursor ?? null;
+        scanned += 1;
+        if (found.length >= limit || !next || scanned >= MAX_SCAN) return { ...page, items: found, next_cursor: next };
+      }
     },
     refetchInterval: (query) => pollWhileActive(query.state.data?.items),
   });
 }
+
+const MAX_SCAN = 10;
 
 export function useSnipe(id: string) {
   const api = useApi();
