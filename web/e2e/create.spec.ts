@@ -48,6 +48,10 @@ test("a retry after a lost answer reuses the Idempotency-Key: one snipe", async 
   await page.getByRole("button", { name: "Schedule snipe" }).click();
   const error = page.getByTestId("form-error");
   await expect(error).toBeVisible();
+  // In the user's words, not the API's (no "PATCH /api/snipes/{snipe_id}").
+  await expect(error).toHaveText(
+    "You already have an active snipe on this item: change or cancel that one. Open the existing snipe",
+  );
   await error.getByRole("link", { name: "Open the existing snipe" }).click();
   await expect(page).toHaveURL(new RegExp(`${first}$`));
 });

@@ -235,7 +235,9 @@ export default function NewSnipePage() {
           </div>
           {create.error && !fieldShown ? (
             <div className="alert" role="alert" data-testid="form-error">
-              {messageOf(create.error)}
+              {existing
+                ? "You already have an active snipe on this item: change or cancel that one."
+                : messageOf(create.error)}
               {existing ? (
                 <>
                   {" "}
