@@ -15,6 +15,11 @@ before the end. ``docs/reliability.md`` has the table per offset.
   after eBay said it has no bid of ours (or when every earlier request is known
   not to have been processed), at most ``MAX_SENDS`` requests in all; its read
   timeout is what is left minus a small margin.
+* **Spacing.** Before a re-send the task waits ``resend_delay``: what is left
+  above ``RESEND_FLOOR``, shared evenly by the sends still allowed (at most
+  ``MAX_RESEND_DELAY``), so that a short eBay outage (a burst of 5xx or 429,
+  refused connections) is outlasted rather than met three times within
+  milliseconds, and the last send still has ``RESEND_FLOOR`` left.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ CHECK_SHARE: Final = 0.3
 MAX_CHECK_TIMEOUT: Final = 2.0
 MAX_SENDS: Final = 3
 RESEND_MARGIN: Final = 0.05
+MAX_RESEND_DELAY: Final = 1.0
 
 
 def _bounded(value: float, low: float, high: float) -> float:
@@ -62,6 +68,15 @@ def may_check(left: float) -> bool:
 
 def may_resend(left: float, sends_so_far: int) -> bool:
     return sends_so_far < MAX_SENDS and left >= RESEND_FLOOR
+
+
+def resend_delay(left: float, sends_so_far: int) -> float:
+    """Seconds to wait before re-sending, ``left`` seconds before the end,
+    after ``sends_so_far`` sends: the spare time shared by the sends still
+    allowed, never so long that the re-send has less than ``RESEND_FLOOR``."""
+    remaining_sends = max(1, MAX_SENDS - sends_so_far)
+    spare = max(0.0, left - RESEND_FLOOR)
+    return min(MAX_RESEND_DELAY, spare / (remaining_sends + 1))
 
 
 def stalled_first_send_leaves(offset: float, check_s: float) -> float:

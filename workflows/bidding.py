@@ -237,8 +237,6 @@ def _fire(
                     )
                 except Exception as refresh_exc:
                     _give_up(services, snipe, sends, str(refresh_exc), refresh_exc)
-            if exc.http_status == 429:
-                time.sleep(min(0.2, max(0.0, _left(services, end_at) - 1.0)))
         else:
             sends.append(BidSend(sent_at=sent_at, outcome=SendOutcome.ACCEPTED))
             return _record_bid(services, snipe, sends, proxy_bid_id, "RESPONSE")
@@ -256,9 +254,12 @@ def _fire(
             s.outcome is SendOutcome.UNKNOWN for s in sends
         ):
             _give_up(services, snipe, sends, "eBay could not say whether it has it")
-        if not bid_policy.may_resend(_left(services, end_at), len(sends)):
+        left = _left(services, end_at)
+        if not bid_policy.may_resend(left, len(sends)):
             _give_up(services, snipe, sends, "no time left for a re-send")
-        logger.info("sending the bid again", extra={"sends": len(sends)})
+        delay = bid_policy.resend_delay(left, len(sends))
+        logger.info("sending the bid again", extra={"sends": len(sends), "in_s": delay})
+        time.sleep(delay)
 
 
 def _refused(

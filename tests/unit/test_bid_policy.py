@@ -41,3 +41,29 @@ def test_no_resend_without_time_or_beyond_the_send_limit() -> None:
     assert bid_policy.may_resend(5.0, sends_so_far=bid_policy.MAX_SENDS - 1)
     assert not bid_policy.may_check(0.3)
     assert bid_policy.may_check(0.5)
+
+
+@pytest.mark.parametrize("left", [0.3, 0.6, 1.0, 2.0, 3.0, 6.0, 10.0, 60.0])
+def test_resends_are_spaced_over_the_time_left_and_the_last_still_fits(
+    left: float,
+) -> None:
+    """A burst of 503s is outlasted, not met three times within milliseconds:
+    each wait shares the spare time with the sends still allowed, and every
+    re-send keeps RESEND_FLOOR before the end."""
+    sends = 1
+    while bid_policy.may_resend(left, sends):
+        delay = bid_policy.resend_delay(left, sends)
+        assert 0.0 <= delay <= bid_policy.MAX_RESEND_DELAY
+        left -= delay
+        assert left >= bid_policy.RESEND_FLOOR
+        sends += 1
+    assert sends <= bid_policy.MAX_SENDS
+
+
+def test_a_resend_three_seconds_before_the_end_waits_long_enough_to_matter() -> None:
+    # Offset 3 s, the first send answered 503 at once: the re-sends are spread
+    # over the next seconds instead of arriving within 20 ms.
+    first_wait = bid_policy.resend_delay(3.0, sends_so_far=1)
+    assert first_wait == pytest.approx(0.9)
+    second_wait = bid_policy.resend_delay(3.0 - first_wait, sends_so_far=2)
+    assert second_wait == pytest.approx(0.9)
