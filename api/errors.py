@@ -277,6 +277,7 @@ _FORMATS: dict[tuple[str, ...], str] = {
     ("max_bid", "currency"): "a three-letter ISO 4217 code in capitals, e.g. USD",
     ("group_id",): "a group id (letters, digits, _ and -), e.g. grp_01JD5Z8Q4X3W",
     ("idempotency-key",): "1-255 visible ASCII characters, e.g. a UUID",
+    ("name",): "1-100 characters without control characters (line breaks, tabs, NUL)",
 }
 
 

@@ -68,7 +68,8 @@ GroupName = Annotated[
     str,
     text_field(
         100,
-        "Your name for the group (1-100 characters)",
+        "Your name for the group (1-100 characters, no control characters)",
+        pattern=r"^[^\x00-\x1F\x7F]+$",
         examples=["Film cameras: one is enough"],
     ),
 ]

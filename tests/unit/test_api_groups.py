@@ -61,6 +61,8 @@ def test_create_answers_the_new_empty_group(world: GroupWorld) -> None:
     [
         {"name": "", "wins_wanted": 1},
         {"name": "x" * 101, "wins_wanted": 1},
+        {"name": "g\u0000x", "wins_wanted": 1},
+        {"name": "two\nlines", "wins_wanted": 1},
         {"name": "x", "wins_wanted": 0},
         {"name": "x", "wins_wanted": "1"},
         {"name": "x", "wins_wanted": 1, "extra": True},
@@ -70,6 +72,15 @@ def test_create_answers_the_new_empty_group(world: GroupWorld) -> None:
 def test_create_refuses_invalid_bodies(world: GroupWorld, body: Any) -> None:
     status, answer = request("POST", "/api/groups", body)
     assert (status, answer["error"]["code"]) == (422, "VALIDATION_FAILED")
+
+
+def test_a_control_character_in_the_name_is_named_plainly(world: GroupWorld) -> None:
+    status, answer = request("POST", "/api/groups", {"name": "g\u0000x"})
+    assert status == 422
+    [error] = answer["error"]["details"]["errors"]
+    assert error["loc"] == ["body", "name"]
+    assert "control characters" in error["message"]
+    assert "\\x" not in error["message"]  # no regex
 
 
 def test_wins_wanted_defaults_to_one(world: GroupWorld) -> None:

@@ -304,7 +304,7 @@ export interface components {
         CreateGroupRequest: {
             /**
              * Name
-             * @description Your name for the group (1-100 characters)
+             * @description Your name for the group (1-100 characters, no control characters)
              * @example Film cameras: one is enough
              */
             name: string;
@@ -1134,7 +1134,7 @@ export interface components {
         UpdateGroupRequest: {
             /**
              * Name
-             * @description Your name for the group (1-100 characters)
+             * @description Your name for the group (1-100 characters, no control characters)
              * @example Film cameras: one is enough
              */
             name?: string;
