@@ -28,6 +28,7 @@ from workflows.errors import (
     SnipeSkipped,
     TransitionRejected,
 )
+from workflows.failure_metrics import count_failed
 from workflows.models import REASON_TEXT, BidRecord, Reason, Snipe, SnipeStatus
 from workflows.money import MoneyView
 from workflows.observability import logger, metrics
@@ -116,7 +117,7 @@ def _fail(services: Services, snipe: Snipe, reason: Reason) -> None:
         reason=reason,
         user_id=snipe.user_id,
     )
-    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+    count_failed(reason)
 
 
 def place_bid(services: Services, request: PlaceBidInput) -> PlaceBidOutput:

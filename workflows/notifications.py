@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows import postmark
 from workflows.errors import EmailUnavailable, TransitionRejected
+from workflows.failure_metrics import count_failed
 from workflows.models import (
     ACTIVE_STATUSES,
     REASON_TEXT,
@@ -29,7 +30,7 @@ from workflows.models import (
     Snipe,
     SnipeStatus,
 )
-from workflows.observability import logger, metrics
+from workflows.observability import logger
 from workflows.services import Services
 
 # Step Functions error name -> reason, for failures no task recorded itself.
@@ -149,7 +150,7 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
         )
     except TransitionRejected:  # another writer finished it meanwhile
         return services.store.get(request.snipe_id)
-    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+    count_failed(reason)
     return snipe
 
 
