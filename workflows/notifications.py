@@ -53,6 +53,13 @@ class NotifyInput(BaseModel):
 
     snipe_id: str
     failure: Failure | None = None
+    # An operator's re-send (``python -m ops resend-email``): email a final
+    # snipe again even if an email was recorded; never touches its status.
+    resend: bool = False
+
+
+class ResendRefused(Exception):
+    """A re-send was asked for a snipe whose result is not final."""
 
 
 class EmailOutcome(StrEnum):
@@ -71,12 +78,18 @@ class NotifyOutput(BaseModel):
 
 
 def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
-    snipe = _ensure_final(services, request)
+    if request.resend:
+        snipe = services.store.get(request.snipe_id)
+        if not snipe.status.is_final:
+            raise ResendRefused(f"snipe is {snipe.status}; no result to email yet")
+        logger.info("result email re-sent by an operator")
+    else:
+        snipe = _ensure_final(services, request)
     if snipe.status is SnipeStatus.CANCELLED:
         return NotifyOutput(
             status=snipe.status, reason=snipe.reason, email=EmailOutcome.NOT_SENT
         )
-    if snipe.notification is not None:
+    if snipe.notification is not None and not request.resend:
         suppressed = snipe.notification.status is NotificationStatus.SUPPRESSED
         return NotifyOutput(
             status=snipe.status,
