@@ -13,6 +13,7 @@ Tests replace the services with
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,7 @@ from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
 from api.models import HealthView
 from api.security_headers import with_security_headers
+from workflows import budget
 from workflows.observability import logger, metrics
 from workflows.services import Services, get_services
 
@@ -117,9 +119,15 @@ def openapi_document() -> str:
     )
 
 
+# Set by the Lambda runtime; the local API and the tests have no real timeout.
+LAMBDA_RUNTIME_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if LAMBDA_RUNTIME_VARIABLE in os.environ:  # on Lambda the timeout kills
+        budget.start_request(context.get_remaining_time_in_millis())
     return with_security_headers(app.resolve(event, context))

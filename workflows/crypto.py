@@ -48,9 +48,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workflows import budget
 from workflows.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -241,12 +241,8 @@ def default_client() -> KMSClient:
 
 @lru_cache(maxsize=1)
 def _cached_client() -> KMSClient:
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    return boto3.client("kms", config=config)
+    # Timeouts and attempts: workflows.budget (per function, from the environment).
+    return boto3.client("kms", config=budget.aws_client_config())
 
 
 def reset_client() -> None:

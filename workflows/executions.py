@@ -13,9 +13,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workflows import budget
 from workflows.errors import WorkflowUnavailable
 
 if TYPE_CHECKING:
@@ -89,12 +89,8 @@ def default_client() -> SFNClient:
 
 @lru_cache(maxsize=1)
 def _cached_client() -> SFNClient:
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    return boto3.client("stepfunctions", config=config)
+    # Timeouts and attempts: workflows.budget (per function, from the environment).
+    return boto3.client("stepfunctions", config=budget.aws_client_config())
 
 
 def reset_client() -> None:

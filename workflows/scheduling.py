@@ -20,7 +20,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflows import ebay, groups
+from workflows import budget, ebay, groups
 from workflows.errors import (
     ApiError,
     Conflict,
@@ -333,6 +333,9 @@ def create_snipe(
         execution_name=snipe_id,
         group_id=request.group_id,
     )
+    # From here the snipe is written, its execution started, or the snipe
+    # deleted again: refuse (nothing written) unless that can still finish.
+    budget.require_time_for_critical_writes()
     services.store.create(snipe)
     # The execution input names the snipe and its timing only: the tasks read
     # everything else (email, tokens) from the store.

@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workflows import budget
 from workflows.crypto import TokenDecryptionFailed, TokenVault, VaultNotConfigured
 from workflows.errors import (
     ApiError,
@@ -1326,12 +1326,8 @@ def default_client() -> DynamoDBClient:
 
 @lru_cache(maxsize=1)
 def _cached_client() -> DynamoDBClient:
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"max_attempts": 3, "mode": "standard"},
-    )
-    return boto3.client("dynamodb", config=config)
+    # Timeouts and attempts: workflows.budget (per function, from the environment).
+    return boto3.client("dynamodb", config=budget.aws_client_config())
 
 
 def reset_client() -> None:

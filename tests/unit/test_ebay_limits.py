@@ -75,7 +75,7 @@ def _client() -> EbayClient:
     return EbayClient(
         api_base_url=BASE,
         client_id="app-id",
-        client_secret="app-secret-limits",  # noqa: S106 - test value
+        client_secret="app-secret-limits",
         clock=lambda: datetime(2026, 5, 1, 12, tzinfo=UTC),
     )
 
