@@ -34,9 +34,9 @@ def _short(text: str | None) -> str:
 
 
 def _failure(details: Mapping[str, Any]) -> str:
-    error = details.get("error") or "an error"
+    error = str(details.get("error") or "")
     cause = _short(details.get("cause"))
-    return f"{error}: {cause}" if cause else str(error)
+    return ": ".join(part for part in (error, cause) if part) or "no reason given"
 
 
 def describe_event(event: Mapping[str, Any], state: str | None) -> str | None:
