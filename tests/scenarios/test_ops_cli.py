@@ -135,10 +135,8 @@ def test_cancel_stuck_and_refusals(
     assert "CANCELLED" in out
     snipe = scenario.snipe(snipe_id)
     assert snipe.status is SnipeStatus.CANCELLED
-    arn = stack.aws.stepfunctions.describe_execution(
-        executionArn=operator.execution_arn(snipe_id)
-    )
-    assert arn["status"] == "ABORTED"
+    stopped = stack.aws.wait_for_execution(operator.execution_arn(snipe_id))
+    assert stopped["status"] == "ABORTED"
     assert scenario.offer_requests(item, "place_proxy_bid") == []
 
     # ... and then every command refuses what would be wrong

@@ -117,7 +117,8 @@ def test_a_previous_release_execution_loses_truthfully_on_the_new_code(
     scenario: Scenario, previous_machine: str
 ) -> None:
     item = scenario.auction(end_in_s=10)
-    scenario.stack.ebay.add_rival(item, "80.00")
+    # A rival bids 80.00 after our bid has gone in
+    scenario.stack.ebay.add_rival(item, "80.00", seconds_before_end=1)
     created = scenario.create(item, max_bid="50.00", offset=2)
 
     described = _run_on_previous_release(
