@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import aws
 from ops.operator import Operator, OpsConfig, OpsError, Stuck
+from ops.timeline import timeline
 from workflows.errors import SnipeNotFound
 from workflows.models import Snipe, SnipeStatus
 from workflows.timing import to_z
@@ -202,7 +203,7 @@ def run(args: argparse.Namespace, operator: Operator) -> Any:
             return {
                 "snipe": _snipe_json(snipe),
                 "executions": [
-                    {**view.__dict__, "timeline": None}
+                    {**view.__dict__, "timeline": timeline(operator.history(view.arn))}
                     for view in operator.executions(snipe)
                 ],
             }
