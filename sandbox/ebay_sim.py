@@ -19,12 +19,14 @@ See docs/simulators.md for what is and is not modelled.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import html
 import itertools
 import json
 import re
 import secrets
+import socket
 import threading
 import time
 from collections import deque
@@ -609,7 +611,10 @@ class Fault:
     then either answer ``status`` (with an eBay envelope, ``error_id`` picking the
     error; the request is NOT processed) or 401/1001 when ``token_expired`` or
     process normally; finally hold the response for ``timeout_s`` (the request's
-    effect, e.g. a bid, has already happened) so the client times out.
+    effect, e.g. a bid, has already happened) so the client times out. With
+    ``reset`` the connection is then shut down instead of answered: the
+    request was read (and processed unless ``status`` is set), the answer is
+    lost ("connection reset after the request was sent").
     """
 
     fault_id: str
@@ -621,12 +626,14 @@ class Fault:
     latency_ms: int = 0
     timeout_s: float | None = None
     token_expired: bool = False
+    reset: bool = False
     remaining: int | None = None
     hits: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "fault_id": self.fault_id,
+            "reset": self.reset,
             "endpoint": self.endpoint,
             "item_id": self.item_id,
             "status": self.status,
@@ -1687,6 +1694,7 @@ class EbaySimulator(FaultRegistry):
         token_expired: bool = False,
         count: int | None = None,
         item_id: str | None = None,
+        reset: bool = False,
     ) -> Fault:
         """Inject a fault for ``endpoint`` (one of :data:`ENDPOINTS` or ``"*"``).
 
@@ -1708,9 +1716,9 @@ class EbaySimulator(FaultRegistry):
             if error_id not in catalogue:
                 raise ValueError(f"unknown error_id {error_id}; give a status")
             status = catalogue[error_id][0]
-        if not (status or latency_ms or timeout_s or token_expired):
+        if not (status or latency_ms or timeout_s or token_expired or reset):
             raise ValueError(
-                "a fault needs status, latency_ms, timeout_s or token_expired"
+                "a fault needs status, latency_ms, timeout_s, token_expired or reset"
             )
         with self._lock:
             fault = Fault(
@@ -1723,6 +1731,7 @@ class EbaySimulator(FaultRegistry):
                 latency_ms=latency_ms,
                 timeout_s=timeout_s,
                 token_expired=token_expired,
+                reset=reset,
                 remaining=count,
             )
             self._faults.append(fault)
@@ -1852,6 +1861,16 @@ def _fault_response(fault: Fault, ctx: _Ctx) -> Response:
     return _json_response(exc.body(), exc.status)
 
 
+def _drop_connection(environ: dict[str, Any]) -> None:
+    """Shut the client's connection down without an answer (the server's own
+    write of the response then fails quietly: werkzeug drops the connection)."""
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 def _raw_path(environ: dict[str, Any]) -> str:
     """The path as the client sent it (``%7C`` kept), without the query string."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
@@ -1933,6 +1952,8 @@ def create_app(sim: EbaySimulator) -> Flask:
         sim._record(record)
         if fault is not None and fault.timeout_s:
             sim._sleep(fault.timeout_s)
+        if fault is not None and fault.reset:
+            _drop_connection(request.environ)
         return response
 
     def require_token(ctx: _Ctx) -> _TokenInfo:
@@ -2350,6 +2371,7 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
             token_expired=bool(data.get("token_expired", False)),
             count=None if count is None else int(count),
             item_id=data.get("item_id"),
+            reset=bool(data.get("reset", False)),
         )
         return _json_response(fault.to_dict(), 201)
 

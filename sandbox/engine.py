@@ -37,6 +37,12 @@ Six patches, installed together by :func:`install` and removed by
    is still computed from the function's ``Timeout``); ``Event`` (async) invokes
    run synchronously; ``DryRun`` invokes run nothing.
 
+   Fault injection: an invocation matched by a fault of
+   ``sandbox.task_faults`` (a crash or a Lambda timeout, on a time or an
+   event cue such as "eBay logged the bid") runs in its own thread and is
+   killed on the cue; Step Functions gets ``Runtime.ExitError`` or
+   ``Sandbox.Timedout`` as from the Lambda runtime.
+
 2. **Precise, timezone-safe Wait.**  moto's ``Timestamp``/``TimestampPath`` wait
    truncates to whole seconds and compares a *naive local* ``now()`` with a UTC
    timestamp: it fires up to 2 s early with ``TZ=UTC`` and hours off otherwise.
@@ -116,6 +122,8 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 )
 from moto.stepfunctions.parser.asl.utils import boto_client as _boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+from sandbox import task_faults
 
 __all__ = [
     "HANDLERS",
@@ -334,8 +342,16 @@ def _invoke(
         memory_limit_in_mb=int(fn.memory_size),
         timeout_seconds=float(fn.timeout),
     )
+    fault = task_faults.take_task_fault(fn.function_name, event)
     try:
-        result = handler(event, context)
+        if fault is None:
+            result = handler(event, context)
+        else:
+            result = task_faults.run_with_fault(fault, handler, event, context)
+    except task_faults.TaskDied as died:  # killed on an injected cue
+        LOGGER.info("%s killed: %s", fn.function_name, died.error_type)
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return died.body()
     except Exception as exc:  # the Lambda runtime's error shape
         LOGGER.debug("%s raised %r", fn.function_name, exc, exc_info=True)
         response_headers["x-amz-function-error"] = "Unhandled"

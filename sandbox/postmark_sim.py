@@ -111,10 +111,12 @@ class PostmarkFault:
     Sleep ``latency_ms`` first; with ``status`` answer that status (the message is
     dropped unless ``deliver``); otherwise process normally. ``timeout_s`` then
     holds the response after the outcome is decided (the client times out).
+    ``to`` limits the fault to messages whose ``To`` names that address.
     """
 
     fault_id: str
     endpoint: str
+    to: str | None = None
     status: int | None = None
     error_code: int | None = None
     message: str | None = None
@@ -128,6 +130,7 @@ class PostmarkFault:
         return {
             "fault_id": self.fault_id,
             "endpoint": self.endpoint,
+            "to": self.to,
             "status": self.status,
             "error_code": self.error_code,
             "message": self.message,
@@ -278,8 +281,10 @@ class PostmarkSimulator(FaultRegistry):
         timeout_s: float | None = None,
         deliver: bool = False,
         count: int | None = None,
+        to: str | None = None,
     ) -> PostmarkFault:
-        """Inject a fault for ``email``, ``email_with_template`` or ``*`` (both)."""
+        """Inject a fault for ``email``, ``email_with_template`` or ``*`` (both);
+        ``to``: only for messages to that address (case-insensitive)."""
         check_fault_args(
             endpoint,
             _FAULT_ENDPOINTS,
@@ -294,6 +299,7 @@ class PostmarkSimulator(FaultRegistry):
             fault = PostmarkFault(
                 fault_id=f"fault-{next(self._ids)}",
                 endpoint=endpoint,
+                to=None if to is None else to.lower(),
                 status=status,
                 error_code=error_code,
                 message=message,
@@ -305,10 +311,12 @@ class PostmarkSimulator(FaultRegistry):
             self._faults.append(fault)
             return fault
 
-    def _take_fault(self, endpoint: str) -> PostmarkFault | None:
+    def _take_fault(self, endpoint: str, to: str | None = None) -> PostmarkFault | None:
         with self._lock:
             for fault in self._faults:
                 if fault.endpoint not in ("*", endpoint):
+                    continue
+                if fault.to is not None and fault.to not in (to or "").lower():
                     continue
                 fault.hits += 1
                 if fault.remaining is not None:
@@ -457,6 +465,16 @@ class PostmarkSimulator(FaultRegistry):
         }, recipients
 
 
+def _addressee(data: bytes) -> str | None:
+    """The ``To`` of a send request, for recipient-bound faults (best effort)."""
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return None
+    to = payload.get("To") if isinstance(payload, dict) else None
+    return to if isinstance(to, str) else None
+
+
 def _json_response(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
@@ -467,7 +485,7 @@ def create_app(sim: PostmarkSimulator) -> Flask:
 
     def handle_send(endpoint: str, template: bool) -> Response:
         arrival = request_arrival_time(request.environ)
-        fault = sim._take_fault(endpoint)
+        fault = sim._take_fault(endpoint, _addressee(request.get_data()))
         if fault is not None and fault.latency_ms:
             sim._sleep(fault.latency_ms / 1000)
         message_id: str | None = None
@@ -609,6 +627,7 @@ def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
             timeout_s=None if timeout_s is None else float(timeout_s),
             deliver=bool(data.get("deliver", False)),
             count=None if count is None else int(count),
+            to=data.get("to"),
         )
         return _json_response(fault.to_dict(), 201)
 

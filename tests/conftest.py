@@ -75,5 +75,12 @@ def captured_logs() -> Iterator[list[str]]:
 def stack(captured_logs: list[str]) -> Iterator[LocalStack]:
     """Module-scoped: moto's backends are process-global, so two moto contexts must
     never overlap; tests that start their own ``mock_aws`` live in other modules."""
-    with local_stack(StackConfig(lead_seconds=3.0, settle_seconds=1.0)) as running:
+    config = StackConfig(
+        lead_seconds=3.0,
+        settle_seconds=1.0,
+        # Patient reconciliation, compressed: re-check an unsettled result
+        # after 1 s (docs/reliability.md).
+        extra_env={"SNIPE_RECHECK_FIRST_SECONDS": "1"},
+    )
+    with local_stack(config) as running:
         yield running

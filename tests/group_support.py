@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from sandbox.aws import load_template
 from workflows import ebay
 from workflows.config import Settings
@@ -62,7 +64,13 @@ class ScriptedBidding(ebay.EbayClient):
         self.calls: list[str] = []
         self.guard = threading.Lock()
 
-    def get_bidding(self, item_id: str, user_token: ebay.AccessToken) -> ebay.Bidding:
+    def get_bidding(
+        self,
+        item_id: str,
+        user_token: ebay.AccessToken,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> ebay.Bidding:
         with self.guard:
             self.calls.append(item_id)
             state = self.state.get(item_id, "ACTIVE")

@@ -55,6 +55,17 @@ class Settings(BaseModel):
     snipe_lead_seconds: float = Field(default=10.0, ge=1.0, le=40.0)
     snipe_settle_seconds: float = Field(default=10.0, ge=0.0, le=600.0)
     http_timeout_seconds: float = Field(default=5.0, gt=0.0, le=30.0)
+    # Patient reconciliation (workflows.settlement, docs/reliability.md): while
+    # eBay has not reported the end (or cannot be asked), the result is checked
+    # again after the time since the end, bounded to [first, max]; one "result
+    # pending" email once pending_email_after has passed; RESULT_UNKNOWN after
+    # patience. Tests compress the schedule.
+    snipe_recheck_first_seconds: float = Field(default=5.0, gt=0.0, le=3600.0)
+    snipe_recheck_max_seconds: float = Field(default=3600.0, gt=0.0, le=86400.0)
+    snipe_pending_email_after_seconds: float = Field(default=1800.0, ge=0.0, le=86400.0)
+    snipe_result_patience_seconds: float = Field(
+        default=86400.0, gt=0.0, le=7 * 86400.0
+    )
 
     cors_allowed_origins: str = ""
 

@@ -311,7 +311,23 @@ class EbayError(Exception):
 
 
 class EbayUnavailable(EbayError):
-    """Transient: 5xx, 429, timeout or connection failure. Safe to retry."""
+    """Transient: 5xx, 429, timeout or connection failure.
+
+    ``request_sent`` is False only when the request never left this process
+    (the connection could not be opened): then eBay cannot have acted on it.
+    Otherwise (a timeout or a reset after the write, a 5xx) a write such as a
+    bid may have taken effect: ask eBay before sending it again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        super().__init__(message, http_status=http_status)
+        self.request_sent = request_sent
 
 
 class EbayAuthError(EbayError):
@@ -514,20 +530,36 @@ class EbayClient:
 
     # Offer
 
-    def get_bidding(self, item_id: str, user_token: AccessToken) -> Bidding:
+    def get_bidding(
+        self,
+        item_id: str,
+        user_token: AccessToken,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> Bidding:
         """The buyer's bidding status for an auction."""
         data = self._api_call(
-            "getBidding", "GET", self._bidding_url(item_id), user_token
+            "getBidding",
+            "GET",
+            self._bidding_url(item_id),
+            user_token,
+            timeout=timeout,
         )
         return self._parse("getBidding", Bidding.from_json, data)
 
-    def warm_up(self, item_id: str, user_token: AccessToken) -> Bidding | None:
+    def warm_up(
+        self,
+        item_id: str,
+        user_token: AccessToken,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> Bidding | None:
         """Open (or reuse) the HTTPS connection ahead of a bid via getBidding.
 
         Returns None when the buyer has no bidding activity on the item yet.
         """
         try:
-            return self.get_bidding(item_id, user_token)
+            return self.get_bidding(item_id, user_token, timeout=timeout)
         except EbayApiError as exc:
             if exc.error_id == NO_BIDDING_ACTIVITY:
                 return None
@@ -579,6 +611,11 @@ class EbayClient:
                 timeout=self._timeout if timeout is None else timeout,
                 **kwargs,
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise EbayUnavailable(
+                f"{op}: could not connect to eBay ({type(exc).__name__})",
+                request_sent=False,
+            ) from exc
         except httpx.TimeoutException as exc:
             raise EbayUnavailable(f"{op}: eBay request timed out") from exc
         except httpx.TransportError as exc:

@@ -142,12 +142,13 @@ class EbayUnavailable(TaskError):
     """eBay answered 5xx/429 or timed out. Transient: the state machine retries."""
 
 
-class BidSendFailed(TaskError):
-    """Sending the bid failed transiently and there is still time to retry."""
+class BidOutcomeUnknown(TaskError):
+    """The bid may have reached eBay but its outcome could not be confirmed
+    before the end (lost answer, reset after the write, 5xx, getBidding down).
 
-
-class AuctionNotSettled(TaskError):
-    """eBay still reports the auction ACTIVE after its end. Retried with backoff."""
+    Never a failure of the snipe: the state machine asks eBay after the end
+    (*Check result*), which records what really happened.
+    """
 
 
 class EmailUnavailable(TaskError):
@@ -191,7 +192,5 @@ class EbayReconnectRequired(SnipeFailedPermanently):
 # Error names the state machine retries: only transient ones.
 TRANSIENT_TASK_ERRORS = (
     EbayUnavailable,
-    BidSendFailed,
-    AuctionNotSettled,
     EmailUnavailable,
 )

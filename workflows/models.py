@@ -69,6 +69,8 @@ class Reason(StrEnum):
     BID_INVALID = "BID_INVALID"
     # FAILED: we could not act in time / at all
     BID_WINDOW_MISSED = "BID_WINDOW_MISSED"
+    # The outcome of a send was unknown; after the end eBay showed no bid of ours.
+    BID_NOT_PLACED = "BID_NOT_PLACED"
     EBAY_UNAVAILABLE = "EBAY_UNAVAILABLE"
     EBAY_AUTH_FAILED = "EBAY_AUTH_FAILED"
     RESULT_UNKNOWN = "RESULT_UNKNOWN"
@@ -102,6 +104,10 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.ITEM_NOT_FOUND: "eBay no longer knows this item.",
     Reason.BID_INVALID: "eBay refused the bid as invalid.",
     Reason.BID_WINDOW_MISSED: "The bid could not be placed before the auction ended.",
+    Reason.BID_NOT_PLACED: (
+        "Our bid did not get through: after the auction ended eBay showed no bid"
+        " from you on this item."
+    ),
     Reason.EBAY_UNAVAILABLE: "eBay was unavailable when the bid had to be placed.",
     Reason.EBAY_AUTH_FAILED: "eBay refused our access to your account.",
     Reason.RESULT_UNKNOWN: "eBay did not report a final result in time.",
@@ -126,7 +132,31 @@ class ItemSnapshot(BaseModel):
     marketplace_id: str = "EBAY_US"
 
 
+class SendOutcome(StrEnum):
+    """What one placeProxyBid request of the bid task came to."""
+
+    ACCEPTED = "ACCEPTED"  # eBay answered with a proxyBidId
+    REFUSED = "REFUSED"  # eBay answered with a business error (409 ...)
+    NOT_SENT = "NOT_SENT"  # failed before the request left (connect error)
+    REJECTED_UNPROCESSED = "REJECTED_UNPROCESSED"  # 401/429/503: not processed
+    UNKNOWN = "UNKNOWN"  # timeout, reset after the write, 500/502/504, garbled
+
+
+class BidSend(BaseModel):
+    """One placeProxyBid request: when it left and what came of it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sent_at: AwareDatetime
+    outcome: SendOutcome
+    detail: str | None = None  # e.g. "HTTP 503", "ReadTimeout" (never a token)
+
+
 class BidRecord(BaseModel):
+    """The bid on eBay. ``sent_at`` is the send of the *first* request (the
+    fire time); re-sends are in ``retries``. ``confirmed_by`` says how we know
+    the bid is there: eBay's answer to the send, or getBidding afterwards."""
+
     model_config = ConfigDict(frozen=True)
 
     proxy_bid_id: str
@@ -134,6 +164,8 @@ class BidRecord(BaseModel):
     sent_at: AwareDatetime
     fire_error_us: int = Field(description="sent_at - fire_at, microseconds")
     attempt: int = 0
+    retries: tuple[BidSend, ...] = ()
+    confirmed_by: str = "RESPONSE"
 
     @property
     def fire_error_ms(self) -> float:
@@ -153,6 +185,8 @@ class NotificationStatus(StrEnum):
     REJECTED = "REJECTED"
     # The user's preferences turned this outcome's email off: nothing was sent.
     SUPPRESSED = "SUPPRESSED"
+    # Claimed before the send (the "result pending" notice is at most once).
+    ATTEMPTED = "ATTEMPTED"
 
 
 class NotificationRecord(BaseModel):
@@ -188,6 +222,11 @@ class Snipe(BaseModel):
     bid: BidRecord | None = None
     result: ResultRecord | None = None
     notification: NotificationRecord | None = None
+    # Sends of a bid task whose outcome it could not confirm (written only on
+    # the outcome-unknown path; the result check reads them).
+    bid_sends: tuple[BidSend, ...] = ()
+    # The one "result pending" email (patient reconciliation), at most once.
+    pending_notice: NotificationRecord | None = None
     version: int = 1
     # Win-N groups (workflows.groups). ``group_slot`` is the group whose slot the
     # snipe holds (set with the claim, cleared with the release); it is written

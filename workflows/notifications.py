@@ -2,7 +2,21 @@
 
 On a failure path the state machine passes ``$.failure`` (Error/Cause); if the
 failing task did not already record a final status, it is recorded here as
-FAILED with a reason derived from the error name. Postmark 4xx (e.g. 406
+FAILED with a reason derived from the error name (``RESULT_UNKNOWN`` when a bid
+may be on eBay: the snipe was BIDDING or BID_PLACED).
+
+The output says whether the ending is a *system failure* (``system_failure``,
+``error`` = the reason code, ``cause``): the state machine ends those in its
+Fail state, and every market outcome (WON, LOST, SKIPPED, eBay refusing the
+bid) in its Succeed state, so a failed execution always means something is
+broken.
+
+Emails are at least once: a send whose answer is lost (Postmark 5xx or a
+timeout after it accepted the message) is retried by the state machine and may
+reach the user twice; a definite answer (sent, or a 4xx rejection) is recorded
+and never sent again (``docs/reliability.md``). ``pending=True`` sends the one
+"result pending" email instead, at most once: it is claimed on the snipe before
+the send and never retried. Postmark 4xx (e.g. 406
 inactive recipient) is recorded on the snipe and does not fail it; 429/5xx raise
 ``EmailUnavailable`` for the state machine to retry.
 
@@ -13,6 +27,7 @@ and nothing is sent; the final status is the same either way.
 
 from __future__ import annotations
 
+import contextlib
 import html
 from enum import StrEnum
 
@@ -35,9 +50,8 @@ from workflows.services import Services
 
 # Step Functions error name -> reason, for failures no task recorded itself.
 _FAILURE_REASONS: dict[str, Reason] = {
-    "BidSendFailed": Reason.EBAY_UNAVAILABLE,
     "EbayUnavailable": Reason.EBAY_UNAVAILABLE,
-    "AuctionNotSettled": Reason.RESULT_UNKNOWN,
+    "BidOutcomeUnknown": Reason.RESULT_UNKNOWN,
 }
 
 
@@ -53,6 +67,7 @@ class NotifyInput(BaseModel):
 
     snipe_id: str
     failure: Failure | None = None
+    pending: bool = False
     # An operator's re-send (``python -m ops resend-email``): email a final
     # snipe again even if an email was recorded; never touches its status.
     resend: bool = False
@@ -70,11 +85,56 @@ class EmailOutcome(StrEnum):
     SUPPRESSED = "SUPPRESSED"  # the user's preferences turned this outcome off
 
 
+# FAILED reasons that are system failures (the execution fails). Every other
+# ending, FAILED because eBay refused the bid included, is a market outcome.
+SYSTEM_FAILURES = frozenset(
+    {
+        Reason.BID_WINDOW_MISSED,
+        Reason.BID_NOT_PLACED,
+        Reason.EBAY_UNAVAILABLE,
+        Reason.EBAY_AUTH_FAILED,
+        Reason.RESULT_UNKNOWN,
+        Reason.INTERNAL_ERROR,
+    }
+)
+
+
 class NotifyOutput(BaseModel):
     status: SnipeStatus
     reason: Reason | None = None
     email: EmailOutcome
     message_id: str | None = None
+    # For the state machine's end state ("Final status?"): always present.
+    system_failure: bool = False
+    error: str | None = None
+    cause: str | None = None
+
+    @classmethod
+    def of(
+        cls, snipe: Snipe, email: EmailOutcome, message_id: str | None = None
+    ) -> NotifyOutput:
+        failed = snipe.status is SnipeStatus.FAILED and (
+            snipe.reason is None or snipe.reason in SYSTEM_FAILURES
+        )
+        reason = snipe.reason or Reason.INTERNAL_ERROR
+        return cls(
+            status=snipe.status,
+            reason=snipe.reason,
+            email=email,
+            message_id=message_id,
+            system_failure=failed,
+            error=reason.value if failed else None,
+            cause=(
+                f"Snipe {snipe.snipe_id} ended FAILED ({reason.value}): "
+                f"{REASON_TEXT[reason]}"
+                if failed
+                else None
+            ),
+        )
+
+
+class PendingOutput(BaseModel):
+    email: EmailOutcome
 
 
 def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
@@ -86,16 +146,13 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
     else:
         snipe = _ensure_final(services, request)
     if snipe.status is SnipeStatus.CANCELLED:
-        return NotifyOutput(
-            status=snipe.status, reason=snipe.reason, email=EmailOutcome.NOT_SENT
-        )
+        return NotifyOutput.of(snipe, EmailOutcome.NOT_SENT)
     if snipe.notification is not None and not request.resend:
         suppressed = snipe.notification.status is NotificationStatus.SUPPRESSED
-        return NotifyOutput(
-            status=snipe.status,
-            reason=snipe.reason,
-            email=EmailOutcome.SUPPRESSED if suppressed else EmailOutcome.ALREADY_SENT,
-            message_id=snipe.notification.message_id,
+        return NotifyOutput.of(
+            snipe,
+            EmailOutcome.SUPPRESSED if suppressed else EmailOutcome.ALREADY_SENT,
+            snipe.notification.message_id,
         )
     if not services.store.get_preferences(snipe.user_id).emails(snipe.status):
         logger.info("email turned off by the user", extra={"status": snipe.status})
@@ -103,9 +160,7 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
             status=NotificationStatus.SUPPRESSED, at=services.now()
         )
         _record(services, snipe, suppressed_record)
-        return NotifyOutput(
-            status=snipe.status, reason=snipe.reason, email=EmailOutcome.SUPPRESSED
-        )
+        return NotifyOutput.of(snipe, EmailOutcome.SUPPRESSED)
 
     message = compose_email(snipe, services.settings.email_from)
     try:
@@ -122,21 +177,60 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
             at=services.now(),
         )
         _record(services, snipe, record)
-        return NotifyOutput(
-            status=snipe.status, reason=snipe.reason, email=EmailOutcome.REJECTED
-        )
+        return NotifyOutput.of(snipe, EmailOutcome.REJECTED)
     except postmark.PostmarkError as exc:  # 429/5xx/timeout or a garbled answer
         raise EmailUnavailable(f"Postmark unavailable ({type(exc).__name__})") from exc
     record = NotificationRecord(
         status=NotificationStatus.SENT, message_id=result.message_id, at=services.now()
     )
     _record(services, snipe, record)
-    return NotifyOutput(
-        status=snipe.status,
-        reason=snipe.reason,
-        email=EmailOutcome.SENT,
-        message_id=result.message_id,
+    return NotifyOutput.of(snipe, EmailOutcome.SENT, result.message_id)
+
+
+def notify_pending(services: Services, snipe_id: str) -> PendingOutput:
+    """The one "result pending" email: claimed on the snipe, then sent once.
+
+    The claim is a conditional write (no ``pending_notice`` yet, still
+    BIDDING/BID_PLACED), so two invocations cannot both send; a send that
+    fails is not retried (at most once; the final email still follows).
+    """
+    snipe = services.store.get(snipe_id)
+    if snipe.pending_notice is not None or snipe.status not in (
+        SnipeStatus.BIDDING,
+        SnipeStatus.BID_PLACED,
+    ):
+        return PendingOutput(email=EmailOutcome.ALREADY_SENT)
+    claim = NotificationRecord(status=NotificationStatus.ATTEMPTED, at=services.now())
+    try:
+        services.store.claim_pending_notice(snipe, claim.model_dump(mode="json"))
+    except TransitionRejected:
+        return PendingOutput(email=EmailOutcome.ALREADY_SENT)
+    preferences = services.store.get_preferences(snipe.user_id)
+    if not (
+        preferences.emails(SnipeStatus.WON) or preferences.emails(SnipeStatus.LOST)
+    ):
+        return PendingOutput(email=EmailOutcome.SUPPRESSED)
+    message = compose_pending_email(snipe, services.settings.email_from)
+    try:
+        result = services.postmark.send(message)
+    except postmark.PostmarkError as exc:
+        logger.warning(
+            "result pending email not sent", extra={"error": type(exc).__name__}
+        )
+        return PendingOutput(email=EmailOutcome.NOT_SENT)
+    sent = NotificationRecord(
+        status=NotificationStatus.SENT, message_id=result.message_id, at=services.now()
     )
+    # If the status moved meanwhile the claim record stays; the email went out.
+    with contextlib.suppress(TransitionRejected):
+        services.store.transition(
+            snipe.snipe_id,
+            allowed_from={snipe.status},
+            to=snipe.status,
+            fields={"pending_notice": sent.model_dump(mode="json")},
+            user_id=snipe.user_id,
+        )
+    return PendingOutput(email=EmailOutcome.SENT)
 
 
 def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
@@ -146,6 +240,11 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
     reason = Reason.INTERNAL_ERROR
     if request.failure is not None:
         reason = _FAILURE_REASONS.get(request.failure.error, Reason.INTERNAL_ERROR)
+    if snipe.status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
+        # A bid may be on eBay and the result check could not tell: we do not
+        # know, and say so (never "failed" as if no bid had gone out).
+        reason = Reason.RESULT_UNKNOWN
+    if request.failure is not None:
         logger.warning(
             "snipe failed", extra={"error": request.failure.error, "reason": reason}
         )
@@ -174,6 +273,30 @@ def _record(services: Services, snipe: Snipe, record: NotificationRecord) -> Non
         to=snipe.status,
         fields={"notification": record.model_dump(mode="json")},
         user_id=snipe.user_id,
+    )
+
+
+def compose_pending_email(snipe: Snipe, from_address: str) -> postmark.EmailMessage:
+    title = snipe.item.title
+    lines = [
+        f"Your snipe on “{title}” was sent to eBay, but eBay has not reported the"
+        " auction's result yet.",
+        "We keep asking and will email you the final result (for up to 24 hours).",
+        f"Your maximum bid was {snipe.max_bid}.",
+    ]
+    if snipe.item.item_url:
+        lines.append(f"Listing: {snipe.item.item_url}")
+    lines.append(f"Snipe id: {snipe.snipe_id}")
+    text = "\n\n".join(lines)
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return postmark.EmailMessage(
+        from_address=from_address,
+        to=snipe.user_email,
+        subject=f"Result pending: {title}",
+        text_body=text,
+        html_body=f"<html><body>{body}</body></html>",
+        tag="snipe-pending",
+        metadata={"snipe_id": snipe.snipe_id},
     )
 
 

@@ -385,6 +385,37 @@ class SnipeStore:
             raise TransitionRejected(snipe_id, current) from exc
         return _snipe_from_item(response["Attributes"])
 
+    def claim_pending_notice(self, snipe: Snipe, record: Mapping[str, Any]) -> None:
+        """Record the "result pending" email as claimed, only if none was yet
+        and the result is still open (BIDDING/BID_PLACED); else TransitionRejected.
+        """
+        try:
+            self._call(
+                self._client.update_item,
+                Key=_snipe_key(snipe.snipe_id),
+                UpdateExpression="SET pending_notice = :notice",
+                ConditionExpression=(
+                    "attribute_exists(PK) AND (attribute_not_exists(pending_notice)"
+                    " OR attribute_type(pending_notice, :null_type))"
+                    " AND #status IN (:bidding, :placed)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=_to_item(
+                    {
+                        ":notice": dict(record),
+                        ":null_type": "NULL",
+                        ":bidding": SnipeStatus.BIDDING.value,
+                        ":placed": SnipeStatus.BID_PLACED.value,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != (
+                "ConditionalCheckFailedException"
+            ):
+                raise
+            raise TransitionRejected(snipe.snipe_id, None) from exc
+
     def _user_id(self, snipe_id: str) -> str:
         response = self._call(
             self._client.get_item,
@@ -1355,6 +1386,8 @@ _EBAY_REFUSED_THE_BID = frozenset(
         Reason.NOT_ELIGIBLE,
         Reason.ITEM_NOT_FOUND,
         Reason.BID_INVALID,
+        # The result check found no bid of ours at eBay after the end.
+        Reason.BID_NOT_PLACED,
     }
 )
 _CHECK_FAILED = "ConditionalCheckFailed"

@@ -90,7 +90,9 @@ def _skip(services: Services, snipe: Snipe, reason: Reason) -> None:
     if snipe.status in ACTIVE_STATUSES:
         # A bid already sent stays on eBay (e.g. the user unlinked after it):
         # nothing was skipped, the result just cannot be read any more.
-        placed = snipe.status is SnipeStatus.BID_PLACED
+        placed = snipe.status is SnipeStatus.BID_PLACED or (
+            snipe.status is SnipeStatus.BIDDING and bool(snipe.bid_sends)
+        )
         services.store.transition(
             snipe.snipe_id,
             allowed_from=ACTIVE_STATUSES,

@@ -197,6 +197,69 @@ def test_demo_wins_one_and_loses_one(dev_stack: dict[str, Any]) -> None:
     assert any(s.startswith("Outbid") for s in subjects)
 
 
+def test_acceptance_held_answer_after_the_bid_still_wins(
+    dev_stack: dict[str, Any],
+) -> None:
+    """Issue 10's acceptance: eBay records the bid and holds its answer 20 s;
+    at offsets 3 s and 6 s the snipe ends WON with exactly one bid at eBay and
+    a "You won" email (docs/reliability.md)."""
+    ebay, postmark = dev_stack["ebay_url"], dev_stack["postmark_url"]
+    token = issue_token("demo", key=dev_stack["key"].read_bytes().strip())
+    api = httpx.Client(
+        base_url=dev_stack["api_url"], headers={"Authorization": f"Bearer {token}"}
+    )
+    snipes = {}
+    for offset in (3, 6):
+        title = f"Held answer at offset {offset} {time.time_ns()}"
+        auction = httpx.post(
+            f"{ebay}/sim/auctions",
+            json={"title": title, "start_price": "10.00", "end_in_s": offset + 14},
+        ).json()
+        item_id = auction["item_id"]
+        fault = httpx.post(
+            f"{ebay}/sim/faults",
+            json={
+                "endpoint": "place_proxy_bid",
+                "item_id": item_id,
+                "timeout_s": 20,
+                "count": 1,
+            },
+        )
+        assert fault.status_code == 201, fault.text
+        created = api.post(
+            "/api/snipes",
+            json={
+                "item_id": item_id,
+                "max_bid": {"value": "50.00", "currency": "USD"},
+                "bid_offset_seconds": offset,
+            },
+        )
+        assert created.status_code == 201, created.text
+        snipes[offset] = (created.json()["snipe_id"], item_id, title)
+
+    deadline = time.monotonic() + 90
+    for offset, (snipe_id, item_id, title) in snipes.items():
+        while (snipe := api.get(f"/api/snipes/{snipe_id}").json())["status"] not in (
+            "WON",
+            "LOST",
+            "FAILED",
+            "SKIPPED",
+        ):
+            assert time.monotonic() < deadline, snipe
+            time.sleep(0.2)
+        assert snipe["status"] == "WON", (offset, snipe)
+        state = httpx.get(f"{ebay}/sim/auctions/{item_id.replace('|', '%7C')}").json()
+        assert [b["username"] for b in state["bids"]] == ["demo"], state["bids"]
+        assert state["winner"] == "demo"
+        while not [
+            m
+            for m in httpx.get(f"{postmark}/sim/outbox").json()
+            if m["Subject"] == f"You won: {title}"
+        ]:
+            assert time.monotonic() < deadline, "no 'You won' email"
+            time.sleep(0.2)
+
+
 def test_ctrl_c_stops_everything(dev_stack: dict[str, Any]) -> None:
     process: subprocess.Popen[str] = dev_stack["process"]
     ports = _ports(dev_stack)

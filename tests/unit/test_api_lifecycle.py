@@ -1176,15 +1176,18 @@ def test_a_failure_recorded_by_notify_respects_the_preferences(env: Env) -> None
     output = notifications.finish_and_notify(
         services,
         NotifyInput.model_validate(
-            {"snipe_id": snipe.snipe_id, "failure": {"Error": "BidSendFailed"}}
+            {"snipe_id": snipe.snipe_id, "failure": {"Error": "Runtime.ExitError"}}
         ),
     )
 
+    # A BIDDING snipe may have a bid on eBay: "result unknown", never a plain
+    # failure (docs/reliability.md).
     assert (output.status, output.reason, output.email) == (
         SnipeStatus.FAILED,
-        Reason.EBAY_UNAVAILABLE,
+        Reason.RESULT_UNKNOWN,
         EmailOutcome.SUPPRESSED,
     )
+    assert output.system_failure and output.error == "RESULT_UNKNOWN"
     assert fake.sent == []
 
 

@@ -39,8 +39,10 @@ CUSTOM_ERROR_NAMES = {
     "StoreUnavailable",
     "AppSecretsUnavailable",
     "EbayUnavailable",
-    "BidSendFailed",
-    "AuctionNotSettled",
+    "BidRejected",
+    "BidWindowMissed",
+    "SnipeSkipped",
+    "EbayReconnectRequired",
     "EmailUnavailable",
 }
 
