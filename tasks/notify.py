@@ -1,14 +1,14 @@
 """Task Lambda: make sure a final status is recorded and email the user.
 
-With ``pending: true`` (state *Tell user the result is pending*) it sends the
-one "result pending" email instead.
+While the result is not settled (``$.result.settled`` false) it sends at most
+one "result pending" email instead and the state machine checks again.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workflows.notifications import NotifyInput, finish_and_notify, notify_pending
+from workflows.notifications import NotifyInput, finish_and_notify
 from workflows.observability import logger, metrics
 from workflows.services import get_services
 
@@ -20,6 +20,4 @@ if TYPE_CHECKING:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = NotifyInput.model_validate(event)
-    if request.pending:
-        return notify_pending(get_services(), request.snipe_id).model_dump(mode="json")
     return finish_and_notify(get_services(), request).model_dump(mode="json")

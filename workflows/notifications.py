@@ -14,9 +14,10 @@ broken.
 Emails are at least once: a send whose answer is lost (Postmark 5xx or a
 timeout after it accepted the message) is retried by the state machine and may
 reach the user twice; a definite answer (sent, or a 4xx rejection) is recorded
-and never sent again (``docs/reliability.md``). ``pending=True`` sends the one
-"result pending" email instead, at most once: it is claimed on the snipe before
-the send and never retried. Postmark 4xx (e.g. 406
+and never sent again (``docs/reliability.md``). While the result check says the
+auction is not settled (``$.result.settled`` false), Notify sends the one
+"result pending" email instead when it is due, at most once: it is claimed on
+the snipe before the send and never retried. Postmark 4xx (e.g. 406
 inactive recipient) is recorded on the snipe and does not fail it; 429/5xx raise
 ``EmailUnavailable`` for the state machine to retry.
 
@@ -62,12 +63,23 @@ class Failure(BaseModel):
     cause: str | None = Field(default=None, alias="Cause")
 
 
+class CheckSummary(BaseModel):
+    """The part of *Check result*'s output (``$.result``) Notify acts on."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    settled: bool = True
+    recheck_at: str | None = None
+    pending_email: bool = False
+    active_elsewhere: bool = False
+
+
 class NotifyInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     snipe_id: str
     failure: Failure | None = None
-    pending: bool = False
+    result: CheckSummary | None = None
     # An operator's re-send (``python -m ops resend-email``): email a final
     # snipe again even if an email was recorded; never touches its status.
     resend: bool = False
@@ -104,7 +116,10 @@ class NotifyOutput(BaseModel):
     reason: Reason | None = None
     email: EmailOutcome
     message_id: str | None = None
-    # For the state machine's end state ("Final status?"): always present.
+    # For the state machine's "Final status?" choice: always present.
+    settled: bool = True
+    recheck_at: str | None = None
+    active_elsewhere: bool = False
     system_failure: bool = False
     error: str | None = None
     cause: str | None = None
@@ -143,11 +158,35 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
         if not snipe.status.is_final:
             raise ResendRefused(f"snipe is {snipe.status}; no result to email yet")
         logger.info("result email re-sent by an operator")
-    else:
-        snipe = _ensure_final(services, request)
+        return _email_final(services, snipe, resend=True)
+    check = request.result
+    if check is not None and check.active_elsewhere:
+        snipe = services.store.get(request.snipe_id)
+        return NotifyOutput(
+            status=snipe.status, email=EmailOutcome.NOT_SENT, active_elsewhere=True
+        )
+    if check is not None and not check.settled:
+        # eBay has not reported the result yet: maybe the one "result
+        # pending" email, then the state machine waits and checks again.
+        snipe = services.store.get(request.snipe_id)
+        email = EmailOutcome.NOT_SENT
+        if check.pending_email:
+            email = notify_pending(services, request.snipe_id).email
+        return NotifyOutput(
+            status=snipe.status,
+            email=email,
+            settled=False,
+            recheck_at=check.recheck_at,
+        )
+    snipe = _ensure_final(services, request)
+    return _email_final(services, snipe, resend=False)
+
+
+def _email_final(services: Services, snipe: Snipe, *, resend: bool) -> NotifyOutput:
+    """Email the final outcome (once; again when ``resend``)."""
     if snipe.status is SnipeStatus.CANCELLED:
         return NotifyOutput.of(snipe, EmailOutcome.NOT_SENT)
-    if snipe.notification is not None and not request.resend:
+    if snipe.notification is not None and not resend:
         suppressed = snipe.notification.status is NotificationStatus.SUPPRESSED
         return NotifyOutput.of(
             snipe,

@@ -12,7 +12,8 @@ decides from eBay's ``getBidding`` alone:
   every send) -- a bid that never reached eBay;
 * ACTIVE after the end, or eBay cannot be asked (5xx, timeout, 401): not
   settled yet. The output says ``settled: false`` and when to look again
-  (``recheck_at``); the state machine waits and calls again (*patient
+  (``recheck_at``); *Notify user* passes it on (with the one "result pending"
+  email when due), the state machine waits and calls again (*patient
   reconciliation*, ``docs/reliability.md``). The wait grows with the time
   since the end, bounded by ``SNIPE_RECHECK_FIRST_SECONDS`` and
   ``SNIPE_RECHECK_MAX_SECONDS``; ``pending_email`` asks for the one "result
@@ -65,7 +66,7 @@ class CheckResultOutput(BaseModel):
     reason: Reason | None = None
     final_price: MoneyView | None = None
     bid_count: int | None = None
-    # Read by the state machine's "Result known?" choice: always present.
+    # Read by *Notify user* (from ``$.result``): always present.
     settled: bool = True
     recheck_at: str | None = None
     pending_email: bool = False

@@ -22,7 +22,9 @@ from tests.group_support import (
     make_services,
     table_spec,
 )
+from workflows import postmark
 from workflows.models import BidSend, Reason, SendOutcome, Snipe, SnipeStatus
+from workflows.notifications import EmailOutcome, NotifyInput, finish_and_notify
 from workflows.settlement import CheckResultInput, CheckResultOutput, check_result
 from workflows.timing import parse_utc
 
@@ -154,3 +156,40 @@ def test_the_pending_email_is_asked_for_once(world: GroupWorld) -> None:
         snipe, {"status": "ATTEMPTED", "at": "2026-01-01T00:00:00Z"}
     )
     assert check_result(later, request).pending_email is False
+
+
+class _Outbox:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[str] = []
+        self.fail = fail
+
+    def send(self, message: postmark.EmailMessage) -> postmark.SendResult:
+        self.sent.append(message.subject)
+        if self.fail:
+            raise postmark.PostmarkUnavailable("Postmark request timed out")
+        return postmark.SendResult(message_id="m-1", submitted_at="now", to="x")
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_notify_sends_the_pending_email_at_most_once(
+    world: GroupWorld, fail: bool
+) -> None:
+    outbox = _Outbox(fail=fail)
+    services = dataclasses.replace(world.services, postmark=outbox)  # type: ignore[arg-type]
+    snipe = _ended(world, 60)
+    unsettled = {
+        "settled": False,
+        "recheck_at": "2026-01-01T00:00:00.000Z",
+        "pending_email": True,
+    }
+    request = NotifyInput.model_validate(
+        {"snipe_id": snipe.snipe_id, "result": unsettled}
+    )
+    first = finish_and_notify(services, request)
+    again = finish_and_notify(services, request)  # a retry, or the next round
+
+    assert first.settled is False and first.recheck_at == unsettled["recheck_at"]
+    assert first.email is (EmailOutcome.NOT_SENT if fail else EmailOutcome.SENT)
+    assert again.email is EmailOutcome.ALREADY_SENT
+    assert outbox.sent == [f"Result pending: {snipe.item.title}"]
+    assert world.store.get(snipe.snipe_id).status is SnipeStatus.BIDDING
