@@ -167,7 +167,7 @@ def test_redrive_calls_redrive_execution_on_the_current_execution(
         "stateMachineArn": stack.aws.state_machine_arn,
         "status": "FAILED",
         "startDate": started,
-        "error": "EmailNotSent",
+        "error": "EmailUnavailable",
         "cause": "Postmark unavailable",
     }
     stubber.add_response("describe_execution", failed, {"executionArn": arn})
