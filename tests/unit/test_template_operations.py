@@ -234,3 +234,38 @@ def test_required_parameters_are_constrained() -> None:
             continue
         assert "AllowedPattern" in parameter or "AllowedValues" in parameter, name
         assert parameter.get("Description"), name
+
+
+# --- redrive (docs/operations.md, "Redrive") ------------------------------------
+
+ASL = json.loads((ROOT / "statemachines" / "snipe.asl.json").read_text())
+STATES: dict[str, Any] = ASL["States"]
+
+
+def test_every_fail_state_carries_its_reason_through_cause_path() -> None:
+    fails = {name: s for name, s in STATES.items() if s["Type"] == "Fail"}
+    assert fails
+    for name, state in fails.items():
+        assert state.get("ErrorPath") and state.get("CausePath"), name
+
+
+def test_an_unsent_email_fails_in_notify_itself() -> None:
+    notify = STATES["Notify user"]
+    # A caught failure would end in a Fail state, which a redrive cannot fix.
+    assert "Catch" not in notify
+    assert any("EmailUnavailable" in r["ErrorEquals"] for r in notify["Retry"])
+
+
+def test_result_unknown_ends_in_a_task_a_redrive_reruns() -> None:
+    routes = [
+        c
+        for c in STATES["Final status?"]["Choices"]
+        if "RESULT_UNKNOWN" in json.dumps(c)
+    ]
+    [route] = routes
+    target = STATES[route["Next"]]
+    assert target["Type"] == "Task" and "Catch" not in target
+    assert target["Parameters"]["recheck_unknown"] is True
+    assert target["Next"] == "Notify user"
+    order = [c["Next"] for c in STATES["Final status?"]["Choices"]]
+    assert order.index(route["Next"]) < order.index("Snipe failed")
