@@ -13,19 +13,24 @@ export PIP_AUDIT_ALLOW_UNAUDITED ?= 1
 
 include build.mk
 
-.PHONY: help venv sam-venv dev demo token check test lint format typecheck infra-lint security unit scenarios build clean
+.PHONY: help venv sam-venv dev demo token check test lint format typecheck infra-lint security unit scenarios build clean openapi fuzz
 
 help:
-	@echo "make dev        run the whole stack locally (API on http://127.0.0.1:8000)"
+	@echo "make dev        run the whole stack locally (web app on http://127.0.0.1:3000, API on :8000)"
+	@echo "make dev-sfn-local  make dev with Step Functions Local (Docker) as engine"
 	@echo "make demo       with make dev running: one winning and one losing snipe"
 	@echo "make token USER_ID=alice   print a bearer token for a user"
 	@echo "make check      lint, type-check, validate infrastructure, run every test (CI)"
+	@echo "make web-test   the web app's browser tests (Playwright + Debian chromium)"
+	@echo "make web-check  the web app: lint, type check, API client in sync, browser tests"
 	@echo "make test       run the test suite only"
 	@echo "make lint       ruff lint + format check"
 	@echo "make typecheck  mypy --strict"
 	@echo "make infra-lint sam validate (+ --lint), cfn-lint, statelint"
 	@echo "make security   bandit + pip-audit (needs PyPI's vulnerability data)"
 	@echo "make build      sam build (Lambda artifacts in .aws-sam/)"
+	@echo "make openapi    write docs/openapi.json from the API (commit it)"
+	@echo "make fuzz       schemathesis, every check + stateful, 2,000+ cases"
 	@echo "make bench      benchmarks, full size (minutes; bench/results/, docs/benchmarks.md)"
 	@echo "make bench-smoke  the benchmarks at smoke size (seconds)"
 
@@ -52,7 +57,7 @@ demo: venv
 token: venv
 	@$(BIN)/python -m sandbox token $(or $(USER_ID),$(USER))
 
-check: lint typecheck infra-lint security test
+check: lint typecheck infra-lint security test web-check
 
 test: venv
 	$(BIN)/pytest
@@ -87,6 +92,13 @@ security: venv
 build: sam-venv
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build --build-in-source
 
+# Step Functions Local (Docker) runs the state machine instead of moto; the
+# rest of the stack is `make dev`'s. Needs a Docker daemon and Compose
+# (docs/local-stack.md, "Step Functions Local").
+.PHONY: dev-sfn-local
+dev-sfn-local: venv
+	$(BIN)/python -m sandbox dev-sfn-local
+
 # Benchmarks (docs/benchmarks.md): not tests, nothing is asserted. `bench`
 # runs every suite at full size (the artifact suite runs `make build`);
 # `bench-smoke` is the CI-sized run of tests/integration/test_bench_smoke.py.
@@ -96,6 +108,15 @@ bench: venv sam-venv
 
 bench-smoke: venv
 	$(BIN)/python -m bench --smoke --out bench/results/smoke
+
+# The committed API contract (docs/openapi.json); a test fails when it drifts.
+openapi: venv
+	$(BIN)/python scripts/openapi.py
+
+# schemathesis against a fresh in-process stack: every check, every phase
+# (stateful included), fixed seed, 2,000+ test cases (docs/fuzzing.md).
+fuzz: venv
+	$(BIN)/python -m sandbox.fuzz --max-examples 100 --min-cases 2000
 
 clean:
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache
@@ -116,3 +137,33 @@ deploy-check:
 
 ops: venv
 	@$(BIN)/python -m ops --help
+
+# --- web app (web/, Next.js) ---------------------------------------------------
+# Packages from web/package-lock.json (npm ci); the browser is Debian's chromium
+# (CHROMIUM_PATH, default /usr/bin/chromium), never a downloaded one. The
+# browser tests start their own fresh stack (python -m sandbox dev) on ports
+# E2E_PORT_BASE..+3 (default 8100) and E2E_WEB_PORT (default 3100).
+WEB := web
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+.PHONY: web-install web-lint web-typecheck web-test web-check web-api
+web-install: $(WEB)/node_modules/.package-lock.json
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+web-lint: web-install
+	cd $(WEB) && npm run --silent lint
+
+# tsc --strict, and the generated API client in sync with docs/openapi.json.
+web-typecheck: web-install
+	cd $(WEB) && npm run --silent typecheck && npm run --silent check:api
+
+# Regenerate web/src/api/schema.d.ts from docs/openapi.json (commit it).
+web-api: web-install
+	cd $(WEB) && npm run --silent gen:api
+
+web-test: venv web-install
+	@test -x "$(CHROMIUM_PATH)" || { echo "no browser at $(CHROMIUM_PATH): apt-get install -y chromium (or set CHROMIUM_PATH)"; exit 1; }
+	cd $(WEB) && npx playwright test
+
+web-check: web-lint web-typecheck web-test

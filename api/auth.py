@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.request import Request
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from workflows.errors import Unauthorized
-from workflows.scheduling import Identity
+from workflows.models import Identity
 
 
 def identity_from_event(event: BaseProxyEvent) -> Identity | None:

@@ -18,9 +18,20 @@ from aws_lambda_powertools.event_handler.api_gateway import CORSConfig
 
 from workflows.observability import logger
 
-ALLOW_HEADERS = ["Authorization", "Content-Type"]
-EXPOSE_HEADERS = ["Retry-After"]
+# The one source of the CORS header lists: the API function's responses use
+# them, the sandbox's gateway responses too, and tests/unit/test_gateway_parity
+# checks that template.yaml's GatewayResponses carry exactly these values.
+ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key"]
+EXPOSE_HEADERS = ["Location", "Retry-After", "X-Server-Time"]
 MAX_AGE_SECONDS = 600
+
+
+def allow_headers_value() -> str:
+    return ",".join(ALLOW_HEADERS)
+
+
+def expose_headers_value() -> str:
+    return ",".join(EXPOSE_HEADERS)
 
 
 class ConfiguredOriginsCORS(CORSConfig):
@@ -51,8 +62,8 @@ class ConfiguredOriginsCORS(CORSConfig):
             return {}
         return {
             "Access-Control-Allow-Origin": origin,
-            "Access-Control-Allow-Headers": ",".join(sorted(self.allow_headers)),
-            "Access-Control-Expose-Headers": ",".join(self.expose_headers),
+            "Access-Control-Allow-Headers": allow_headers_value(),
+            "Access-Control-Expose-Headers": expose_headers_value(),
             "Access-Control-Max-Age": str(MAX_AGE_SECONDS),
             "Vary": "Origin",
         }

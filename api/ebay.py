@@ -14,6 +14,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from api import examples
 from api.errors import error_responses
 from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
 from api.params import SECURITY, AppServices, CallerIdentity
@@ -46,6 +47,7 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
 
 @router.get(
     "/api/ebay/connect",
+    operation_id="connectEbay",
     summary="Start linking your eBay account",
     description=(
         "eBay's consent URL (scope buy.offer.auction) with a signed, single-use"
@@ -54,7 +56,15 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The consent URL and its state"},
+        HTTPStatus.OK: {
+            "description": "The consent URL and its state",
+            "content": {
+                "application/json": {
+                    "model": EbayConnectView,
+                    "examples": examples.EBAY_CONNECT_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 500, 503),
     },
 )
@@ -67,6 +77,7 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
 
 @router.post(
     "/api/ebay/callback",
+    operation_id="completeEbayConnect",
     summary="Finish linking your eBay account",
     description=(
         "Checks the state, exchanges eBay's authorization code and stores the"
@@ -75,15 +86,17 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The account is linked"},
+        HTTPStatus.OK: {
+            "description": "The account is linked",
+            "content": {
+                "application/json": {
+                    "model": EbayLinkView,
+                    "examples": examples.EBAY_LINK_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
-            400,
-            401,
-            415,
-            422,
-            500,
-            502,
-            503,
+            *(400, 401, 415, 422, 500, 502, 503),
             descriptions={
                 400: _CALLBACK_400,
                 422: "VALIDATION_FAILED (details.errors lists each field)",
@@ -92,7 +105,9 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     },
 )
 def callback(
-    request: Annotated[EbayCallbackRequest, Body()],
+    request: Annotated[
+        EbayCallbackRequest, Body(openapi_examples=examples.EBAY_CALLBACK_EXAMPLES)
+    ],
     identity: CallerIdentity,
     services: AppServices,
 ) -> EbayLinkView:
@@ -102,11 +117,20 @@ def callback(
 
 @router.get(
     "/api/ebay/status",
+    operation_id="getEbayStatus",
     summary="Your eBay link",
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "Linked or not, and until when"},
+        HTTPStatus.OK: {
+            "description": "Linked or not, and until when",
+            "content": {
+                "application/json": {
+                    "model": EbayLinkView,
+                    "examples": examples.EBAY_LINK_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 500, 503),
     },
 )
@@ -116,6 +140,7 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
 
 @router.delete(
     "/api/ebay/connection",
+    operation_id="unlinkEbay",
     summary="Unlink your eBay account",
     description=(
         "Deletes the stored eBay authorization. Your SCHEDULED snipes end SKIPPED"
@@ -125,7 +150,15 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "Unlinked"},
+        HTTPStatus.OK: {
+            "description": "Unlinked",
+            "content": {
+                "application/json": {
+                    "model": EbayUnlinkView,
+                    "examples": examples.EBAY_UNLINK_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 500, 503),
     },
 )

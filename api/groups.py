@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
+from api import examples
 from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
@@ -46,6 +47,7 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
 
 @router.post(
     "/api/groups",
+    operation_id="createGroup",
     status_code=HTTPStatus.CREATED,
     summary="Create a win-N group",
     description=(
@@ -59,12 +61,7 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
     responses={
         HTTPStatus.CREATED: {"description": "The new, empty group"},
         **error_responses(
-            400,
-            401,
-            413,
-            422,
-            500,
-            503,
+            *(400, 401, 413, 422, 500, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
@@ -82,12 +79,21 @@ def create_group(
 
 @router.get(
     "/api/groups",
+    operation_id="listGroups",
     summary="List your groups",
     description="Newest first, one page at a time.",
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "One page of groups"},
+        HTTPStatus.OK: {
+            "description": "One page of groups",
+            "content": {
+                "application/json": {
+                    "model": GroupListView,
+                    "examples": examples.GROUP_LIST_EXAMPLES,
+                }
+            },
+        },
         **error_responses(400, 401, 422, 500, 503),
     },
 )
@@ -108,12 +114,21 @@ def list_groups(
 
 @router.get(
     "/api/groups/<group_id>",
+    operation_id="getGroup",
     summary="Get one of your groups",
     description="With its members (ids, statuses) and its wins so far.",
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The group"},
+        HTTPStatus.OK: {
+            "description": "The group",
+            "content": {
+                "application/json": {
+                    "model": GroupView,
+                    "examples": examples.GROUP_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
     },
 )
@@ -125,6 +140,7 @@ def get_group(
 
 @router.patch(
     "/api/groups/<group_id>",
+    operation_id="updateGroup",
     summary="Rename a group or change wins_wanted",
     description=(
         "`wins_wanted` cannot go below the slots in use (wins plus bids whose"
@@ -136,14 +152,7 @@ def get_group(
     responses={
         HTTPStatus.OK: {"description": "The changed group"},
         **error_responses(
-            400,
-            401,
-            404,
-            409,
-            413,
-            422,
-            500,
-            503,
+            *(400, 401, 404, 409, 413, 422, 500, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 404: _NOT_FOUND,
@@ -166,6 +175,7 @@ def update_group(
 
 @router.delete(
     "/api/groups/<group_id>",
+    operation_id="deleteGroup",
     summary="Delete a group",
     description=(
         "Its snipes leave the group (their group_id is cleared) and go on as"
@@ -174,7 +184,15 @@ def update_group(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The group is gone"},
+        HTTPStatus.OK: {
+            "description": "The group is gone",
+            "content": {
+                "application/json": {
+                    "model": GroupDeletedView,
+                    "examples": examples.GROUP_DELETED_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
     },
 )

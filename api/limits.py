@@ -17,7 +17,6 @@ base64 body is measured without decoding it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -28,14 +27,14 @@ from aws_lambda_powertools.event_handler.api_gateway import (
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from workflows.errors import ApiError
+from api.requests import parse_json
+from workflows.errors import DomainError
 from workflows.observability import logger
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 
 
-class PayloadTooLarge(ApiError):
-    status = 413
+class PayloadTooLarge(DomainError):
     code = "PAYLOAD_TOO_LARGE"
 
 
@@ -75,7 +74,7 @@ class BodySizeLimit:
 
     def json_deserializer(self, text: str) -> Any:
         self.check(len(text.encode("utf-8")))
-        return json.loads(text)
+        return parse_json(text)
 
     def middleware(
         self, app: APIGatewayRestResolver, next_middleware: NextMiddleware

@@ -7,9 +7,10 @@ execution ARN. Timestamps are UTC strings with a ``Z`` suffix and milliseconds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from workflows.models import (
     BidRecord,
@@ -22,11 +23,15 @@ from workflows.models import (
     Snipe,
     SnipeStatus,
 )
-from workflows.money import MoneyView
+from workflows.money import MoneyView, minor_exponent
 from workflows.timing import SnipePlan, to_z
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from workflows.groups import GroupDetails
+    from workflows.item_cache import LiveItem
+    from workflows.live import LiveValues
 
 UtcTimestamp = Annotated[
     str,
@@ -36,6 +41,9 @@ UtcTimestamp = Annotated[
         examples=["2026-11-26T13:30:55.123Z"],
     ),
 ]
+
+
+NotSnipeableReason = Literal["NOT_AN_AUCTION", "ENDED", "ENDING_TOO_SOON"]
 
 
 class _View(BaseModel):
@@ -118,6 +126,34 @@ class NotificationView(_View):
         return cls(status=notification.status, at=to_z(notification.at))
 
 
+class LiveItemView(_View):
+    """The listing now: from a cache at most 30 s old, or, when eBay cannot be
+    read (or the daily call budget is short), the last known values with
+    their age."""
+
+    current_price: MoneyView | None = Field(
+        description="Current price; null if never known"
+    )
+    bid_count: int | None = Field(description="Bids so far; null if not known yet")
+    time_left_seconds: int = Field(ge=0, description="Until the auction ends")
+    as_of: UtcTimestamp = Field(description="When these values were read from eBay")
+    age_seconds: int = Field(ge=0, description="server_time - as_of, in seconds")
+
+    @classmethod
+    def of(cls, live: LiveValues, now: datetime) -> LiveItemView:
+        from workflows.live import time_left_seconds
+
+        return cls(
+            current_price=MoneyView.of(live.current_price)
+            if live.current_price
+            else None,
+            bid_count=live.bid_count,
+            time_left_seconds=time_left_seconds(live.end_at, now),
+            as_of=to_z(live.as_of),
+            age_seconds=max(0, int((now - live.as_of).total_seconds())),
+        )
+
+
 class SnipeView(_View):
     """A snipe as its owner sees it."""
 
@@ -139,9 +175,18 @@ class SnipeView(_View):
     )
     created_at: UtcTimestamp
     updated_at: UtcTimestamp
+    live: LiveItemView | None = Field(
+        description=(
+            "The auction now (price, bids, time left) while the snipe is active;"
+            " null once it has finished"
+        )
+    )
+    server_time: UtcTimestamp = Field(description="The server's clock at answering")
 
     @classmethod
-    def of(cls, snipe: Snipe) -> SnipeView:
+    def of(
+        cls, snipe: Snipe, *, now: datetime, live: LiveValues | None = None
+    ) -> SnipeView:
         return cls(
             snipe_id=snipe.snipe_id,
             status=snipe.status,
@@ -158,6 +203,8 @@ class SnipeView(_View):
             group_id=snipe.group_id,
             created_at=to_z(snipe.created_at),
             updated_at=to_z(snipe.updated_at),
+            live=LiveItemView.of(live, now) if live is not None else None,
+            server_time=to_z(now),
         )
 
 
@@ -173,10 +220,16 @@ class ScheduledSnipeView(SnipeView):
     )
 
     @classmethod
-    def with_warnings(cls, snipe: Snipe, warnings: list[str]) -> ScheduledSnipeView:
-        return cls.model_validate(
-            {**SnipeView.of(snipe).model_dump(), "warnings": list(warnings)}
-        )
+    def with_warnings(
+        cls,
+        snipe: Snipe,
+        warnings: list[str],
+        *,
+        now: datetime,
+        live: LiveValues | None = None,
+    ) -> ScheduledSnipeView:
+        view = SnipeView.of(snipe, now=now, live=live)
+        return cls.model_validate({**view.model_dump(), "warnings": list(warnings)})
 
 
 class SnipeListView(_View):
@@ -184,6 +237,75 @@ class SnipeListView(_View):
     next_cursor: str | None = Field(
         description="Pass as ?cursor= for the next page; null on the last page"
     )
+    server_time: UtcTimestamp = Field(description="The server's clock at answering")
+
+
+class ItemPreview(_View):
+    """An eBay listing as it is now, and whether it can be sniped."""
+
+    item_id: str = Field(examples=["v1|123456789012|0"])
+    legacy_item_id: str = Field(examples=["123456789012"])
+    title: str
+    image_url: str | None
+    item_url: str | None
+    current_price: MoneyView = Field(description="Current bid (or the price)")
+    minimum_bid: MoneyView | None = Field(
+        description="The least eBay accepts as the next bid; null if not offered"
+    )
+    bid_count: int = Field(ge=0)
+    end_at: UtcTimestamp
+    time_left_seconds: int = Field(ge=0)
+    buying_options: list[str] = Field(examples=[["AUCTION"]])
+    snipeable: bool = Field(description="Whether POST /api/snipes can schedule it")
+    not_snipeable_reason: NotSnipeableReason | None = Field(
+        description="Why not (null when snipeable)"
+    )
+    currency_decimals: int = Field(
+        ge=0, description="Decimal places the currency allows in amounts", examples=[2]
+    )
+    as_of: UtcTimestamp = Field(description="When eBay was read")
+    age_seconds: int = Field(ge=0, description="server_time - as_of, in seconds")
+    server_time: UtcTimestamp = Field(description="The server's clock at answering")
+
+    @classmethod
+    def of(
+        cls,
+        item: LiveItem,
+        *,
+        now: datetime,
+        earliest_end: datetime,
+    ) -> ItemPreview:
+        price = item.current_price or item.minimum_bid
+        if price is None or item.end_at is None:
+            raise ValueError("eBay gave no price or no end time")
+        reason: NotSnipeableReason | None = None
+        if "AUCTION" not in item.buying_options:
+            reason = "NOT_AN_AUCTION"
+        elif item.end_at <= now:
+            reason = "ENDED"
+        elif item.end_at < earliest_end:
+            reason = "ENDING_TOO_SOON"
+        from workflows.live import time_left_seconds
+
+        return cls(
+            item_id=item.item_id,
+            legacy_item_id=item.legacy_item_id or item.item_id,
+            title=item.title,
+            image_url=item.image_url,
+            item_url=item.item_url,
+            current_price=MoneyView.of(price),
+            minimum_bid=MoneyView.of(item.minimum_bid) if item.minimum_bid else None,
+            bid_count=item.bid_count or 0,
+            end_at=to_z(item.end_at),
+            time_left_seconds=time_left_seconds(item.end_at, now),
+            buying_options=list(item.buying_options),
+            snipeable=reason is None,
+            not_snipeable_reason=reason,
+            currency_decimals=minor_exponent(price.currency),
+            as_of=to_z(item.fetched_at),
+            age_seconds=max(0, int((now - item.fetched_at).total_seconds())),
+            server_time=to_z(now),
+        )
 
 
 class HealthView(_View):
@@ -206,12 +328,20 @@ class ErrorDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    errors: list[FieldError] | None = None
+    errors: list[FieldError] | SkipJsonSchema[None] = None
+
+
+def _code_enum(schema: dict[str, Any]) -> None:
+    from api.errors import error_codes
+
+    schema["enum"] = error_codes()
 
 
 class ErrorInfo(_View):
     code: str = Field(
-        description="Machine-readable error code", examples=["AUCTION_ENDED"]
+        description="Machine-readable error code",
+        examples=["AUCTION_ENDED"],
+        json_schema_extra=_code_enum,
     )
     message: str = Field(description="Human-readable explanation")
     details: ErrorDetails

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from api.auth import current_identity
-from workflows.scheduling import Identity
+from workflows.models import Identity
 from workflows.services import Services, get_services
 
 SECURITY_SCHEME = "CognitoIdToken"

@@ -48,6 +48,7 @@ _OK: OpenAPIResponse = {
 
 @router.get(
     "/api/me/preferences",
+    operation_id="getPreferences",
     summary="Your notification preferences",
     description="Which outcomes are emailed; every one until you change it.",
     tags=TAGS,
@@ -60,6 +61,7 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
 
 @router.put(
     "/api/me/preferences",
+    operation_id="updatePreferences",
     summary="Set your notification preferences",
     description=(
         "Replaces them (all four outcomes are required). A snipe whose outcome"
@@ -71,13 +73,7 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
     responses={
         HTTPStatus.OK: _OK,
         **error_responses(
-            400,
-            401,
-            413,
-            415,
-            422,
-            500,
-            503,
+            *(400, 401, 413, 415, 422, 500, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 422: "VALIDATION_FAILED (details.errors lists each field)",

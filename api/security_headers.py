@@ -13,7 +13,12 @@ loaded, framed or cached, and browsers must not guess content types.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
+
+from workflows.timing import to_z
+
+SERVER_TIME_HEADER: Final = "X-Server-Time"
 
 SECURITY_HEADERS: Final[dict[str, str]] = {
     "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
@@ -41,4 +46,18 @@ def with_security_headers(response: dict[str, Any]) -> dict[str, Any]:
         multi.update({name: [value] for name, value in SECURITY_HEADERS.items()})
     else:
         response["headers"] = {**(response.get("headers") or {}), **SECURITY_HEADERS}
+    return response
+
+
+def with_server_time(response: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Add ``X-Server-Time`` (the server's clock, UTC, milliseconds)."""
+    value = to_z(now)
+    multi = response.get("multiValueHeaders")
+    if isinstance(multi, dict) and multi:
+        multi[SERVER_TIME_HEADER] = [value]
+    else:
+        response["headers"] = {
+            **(response.get("headers") or {}),
+            SERVER_TIME_HEADER: value,
+        }
     return response

@@ -18,15 +18,17 @@ from aws_lambda_powertools.event_handler.openapi.params import (
     Path,
     Query,
 )
-from pydantic import AwareDatetime
 
 from api import examples
+from api.clock import request_now
 from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
-from workflows import idempotency, scheduling
+from api.requests import QueryDateTime
+from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
+from workflows.timing import to_z
 
 TAGS = ["snipes"]
 
@@ -43,7 +45,8 @@ _CREATE_422 = (
 )
 _CREATE_409 = (
     "AUCTION_ENDED, AUCTION_ENDING_TOO_SOON (details.earliest_end_at),"
-    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED; with an Idempotency-Key:"
+    " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED, SNIPE_EXISTS (you have an active"
+    " snipe on this item: details.snipe_id); with an Idempotency-Key:"
     " IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS"
 )
 _EDIT_409 = (
@@ -72,6 +75,7 @@ IdempotencyKey = Annotated[
 
 @router.post(
     "/api/snipes",
+    operation_id="createSnipe",
     status_code=HTTPStatus.CREATED,
     summary="Schedule a snipe",
     description=(
@@ -92,16 +96,7 @@ IdempotencyKey = Annotated[
             },
         },
         **error_responses(
-            400,
-            401,
-            404,
-            409,
-            413,
-            422,
-            429,
-            500,
-            502,
-            503,
+            *(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 404: (
@@ -133,13 +128,12 @@ def create_snipe(
             key=idempotency_key,
             lambda_context=router.lambda_context,
         )
-    return ScheduledSnipeView.with_warnings(
-        snipe, scheduling.group_warnings(services, snipe)
-    )
+    return _scheduled_view(services, snipe)
 
 
 @router.get(
     "/api/snipes",
+    operation_id="listSnipes",
     summary="List your snipes",
     description=(
         "Newest first, one page at a time. Filters combine: `status`, and the"
@@ -151,13 +145,17 @@ def create_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "One page of snipes"},
+        HTTPStatus.OK: {
+            "description": "One page of snipes",
+            "content": {
+                "application/json": {
+                    "model": SnipeListView,
+                    "examples": examples.SNIPE_LIST_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
-            400,
-            401,
-            422,
-            500,
-            503,
+            *(400, 401, 422, 500, 503),
             descriptions={
                 422: (
                     "VALIDATION_FAILED (details.errors lists each field; a time"
@@ -179,19 +177,21 @@ def list_snipes(
     ] = scheduling.DEFAULT_PAGE_SIZE,
     cursor: PageCursor = None,
     ends_after: Annotated[
-        AwareDatetime | None,
+        QueryDateTime | None,
         Query(
             description=(
                 "Only snipes whose auction ends at or after this time (ISO 8601"
-                " with a zone, e.g. 2026-05-01T00:00:00Z)"
+                " with a zone, e.g. 2026-05-01T00:00:00Z; 1970 to 2199)"
             ),
             examples=["2026-05-01T00:00:00Z"],
         ),
     ] = None,
     ends_before: Annotated[
-        AwareDatetime | None,
+        QueryDateTime | None,
         Query(
-            description="Only snipes whose auction ends before this time",
+            description=(
+                "Only snipes whose auction ends before this time (1970 to 2199)"
+            ),
             examples=["2026-06-01T00:00:00Z"],
         ),
     ] = None,
@@ -205,29 +205,45 @@ def list_snipes(
         ends_after=_utc(ends_after),
         ends_before=_utc(ends_before),
     )
+    now = request_now(services)
+    values = live.live_for_snipes(services, page.items)
     return SnipeListView(
-        items=[SnipeView.of(s) for s in page.items], next_cursor=page.next_cursor
+        items=[
+            SnipeView.of(s, now=now, live=values.get(s.snipe_id)) for s in page.items
+        ],
+        next_cursor=page.next_cursor,
+        server_time=to_z(now),
     )
 
 
 @router.get(
     "/api/snipes/<snipe_id>",
+    operation_id="getSnipe",
     summary="Get one of your snipes",
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The snipe"},
+        HTTPStatus.OK: {
+            "description": "The snipe",
+            "content": {
+                "application/json": {
+                    "model": SnipeView,
+                    "examples": examples.SNIPE_EXAMPLES,
+                }
+            },
+        },
         **error_responses(401, 404, 422, 500, 503),
     },
 )
 def get_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
-    return SnipeView.of(scheduling.get_snipe(services, identity, snipe_id))
+    return _view(services, scheduling.get_snipe(services, identity, snipe_id))
 
 
 @router.delete(
     "/api/snipes/<snipe_id>",
+    operation_id="cancelSnipe",
     summary="Cancel a scheduled snipe",
     description=(
         "Only a SCHEDULED snipe can be cancelled; once the bid task has claimed it"
@@ -236,14 +252,17 @@ def get_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {"description": "The cancelled snipe"},
+        HTTPStatus.OK: {
+            "description": "The cancelled snipe",
+            "content": {
+                "application/json": {
+                    "model": SnipeView,
+                    "examples": examples.CANCELLED_SNIPE_EXAMPLES,
+                }
+            },
+        },
         **error_responses(
-            401,
-            404,
-            409,
-            422,
-            500,
-            503,
+            *(401, 404, 409, 422, 500, 503),
             descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
         ),
     },
@@ -251,11 +270,12 @@ def get_snipe(
 def cancel_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
 ) -> SnipeView:
-    return SnipeView.of(scheduling.cancel_snipe(services, identity, snipe_id))
+    return _view(services, scheduling.cancel_snipe(services, identity, snipe_id))
 
 
 @router.patch(
     "/api/snipes/<snipe_id>",
+    operation_id="updateSnipe",
     summary="Change a scheduled snipe",
     description=(
         "Changes the max bid, the bid offset and/or the group of a SCHEDULED"
@@ -281,16 +301,7 @@ def cancel_snipe(
             },
         },
         **error_responses(
-            400,
-            401,
-            404,
-            409,
-            413,
-            415,
-            422,
-            500,
-            502,
-            503,
+            *(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
             descriptions={
                 400: "The body is not JSON (INVALID_JSON)",
                 404: (
@@ -310,8 +321,22 @@ def edit_snipe(
     services: AppServices,
 ) -> ScheduledSnipeView:
     snipe = scheduling.edit_snipe(services, identity, snipe_id, request)
+    return _scheduled_view(services, snipe)
+
+
+def _view(services: AppServices, snipe: Snipe) -> SnipeView:
+    values = live.live_for_snipes(services, [snipe])
+    now = request_now(services)
+    return SnipeView.of(snipe, now=now, live=values.get(snipe.snipe_id))
+
+
+def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
+    values = live.live_for_snipes(services, [snipe])
     return ScheduledSnipeView.with_warnings(
-        snipe, scheduling.group_warnings(services, snipe)
+        snipe,
+        scheduling.group_warnings(services, snipe),
+        now=request_now(services),
+        live=values.get(snipe.snipe_id),
     )
 
 

@@ -74,6 +74,7 @@ class StatsView(_View):
 
 @router.get(
     "/api/stats",
+    operation_id="getStats",
     summary="Your sniping statistics",
     description=(
         "Per currency of the max bid: counts by outcome, total spent on wins,"

@@ -166,25 +166,16 @@ def run_artifact(out_dir: Path, *, build: bool = True) -> dict[str, Any]:
         if not root.is_dir():
             functions[fn] = {"error": f"{root} not built"}
             continue
-        zipped, unzipped, files = zipped_size(root)
-        functions[fn] = {
-            "zipped_bytes": zipped,
-            "unzipped_bytes": unzipped,
-            "files": files,
-            "target_met": zipped <= TARGET_ZIPPED_BYTES,
-        }
+        functions[fn] = _size_row(root)
     layers: dict[str, Any] = {}
     for layer in layer_ids():
         root = BUILD_DIR / layer
         if not root.is_dir():
             layers[layer] = {"error": f"{root} not built"}
             continue
-        zipped, unzipped, files = zipped_size(root)
-        layers[layer] = {
-            "zipped_bytes": zipped,
-            "unzipped_bytes": unzipped,
-            "files": files,
-        }
+        row = _size_row(root)
+        del row["target_met"]
+        layers[layer] = row
     variants: dict[str, Any] = {}
     largest: list[dict[str, Any]] = []
     sample = next(
@@ -198,13 +189,7 @@ def run_artifact(out_dir: Path, *, build: bool = True) -> dict[str, Any]:
                 path = _variant(
                     merged, Path(tmp) / name, leave_out=leave_out, bytecode=bytecode
                 )
-                zipped, unzipped, files = zipped_size(path)
-                variants[name] = {
-                    "zipped_bytes": zipped,
-                    "unzipped_bytes": unzipped,
-                    "files": files,
-                    "target_met": zipped <= TARGET_ZIPPED_BYTES,
-                }
+                variants[name] = _size_row(path)
                 shutil.rmtree(path)
     sizes = [f["zipped_bytes"] for f in functions.values() if "zipped_bytes" in f]
     result = {
@@ -242,3 +227,13 @@ def smoke_check(out_dir: Path) -> dict[str, Any]:
     result = {"smoke": True, "variants": variants, "machine": machine()}
     write_json(out_dir / "artifact.json", result)
     return result
+
+
+def _size_row(root: Path) -> dict[str, Any]:
+    zipped, unzipped, files = zipped_size(root)
+    return {
+        "zipped_bytes": zipped,
+        "unzipped_bytes": unzipped,
+        "files": files,
+        "target_met": zipped <= TARGET_ZIPPED_BYTES,
+    }

@@ -236,21 +236,8 @@ def import_seconds(
     *,
     write_pyc: bool,
 ) -> float:
-    out = subprocess.run(  # noqa: S603 - our interpreter, fixed script
-        [
-            *_interpreter(prefix, write_pyc=write_pyc),
-            "-c",
-            _SCRIPT,
-            module,
-            *map(str, paths),
-        ],
-        cwd=REPO_ROOT,
-        env=lambda_environment(function_name),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    args = [*_interpreter(prefix, write_pyc=write_pyc), "-c", _SCRIPT, module]
+    out = _run_sample([*args, *map(str, paths)], function_name)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -258,15 +245,17 @@ def importtime_lines(
     module: str, function_name: str, prefix: Path, paths: list[Path]
 ) -> list[str]:
     """``-X importtime`` output of ``import module`` in a sample's set-up."""
-    out = subprocess.run(  # noqa: S603 - our interpreter, fixed script
-        [
-            *_interpreter(prefix),
-            "-X",
-            "importtime",
-            "-c",
-            _PRELUDE.format(first=1) + f"import {module}\n",
-            *map(str, paths),
-        ],
+    script = _PRELUDE.format(first=1) + f"import {module}\n"
+    args = [*_interpreter(prefix), "-X", "importtime", "-c", script]
+    return _run_sample([*args, *map(str, paths)], function_name).stderr.splitlines()
+
+
+def _run_sample(
+    args: list[str], function_name: str
+) -> subprocess.CompletedProcess[str]:
+    """Run our interpreter on a fixed script in a sample's environment."""
+    return subprocess.run(  # noqa: S603 - our interpreter, fixed script
+        args,
         cwd=REPO_ROOT,
         env=lambda_environment(function_name),
         capture_output=True,
@@ -274,7 +263,6 @@ def importtime_lines(
         timeout=120,
         check=True,
     )
-    return out.stderr.splitlines()
 
 
 def largest_imports(

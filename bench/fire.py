@@ -42,8 +42,7 @@ from bench.common import Stopwatch, machine, summarize, write_json
 from bench.harness import BenchStack, SnipeSpec, bench_stack, create_snipes, wait_all
 from bench.png import GREEN, ORANGE, RED, Marker, histogram_png
 from workflows import ebay
-from workflows.models import Snipe
-from workflows.scheduling import Identity
+from workflows.models import Identity, Snipe
 
 LATE_MS = 250.0
 
@@ -409,11 +408,10 @@ def engine_tuning(run: FireRun) -> Iterator[None]:
 
 
 def run_fire(run: FireRun, out_dir: Path) -> dict[str, Any]:
-    """One fire-precision run; writes ``fire-<name>.json`` and ``.png``."""
+    """One fire-precision run in this process; writes ``fire-<name>.json`` and
+    ``.png`` (a run with ``shards > 1`` is ``bench.shard.run_sharded``'s)."""
     if run.shards > 1:
-        from bench.shard import run_sharded
-
-        return run_sharded(run, out_dir)
+        raise ValueError("a sharded run is bench.shard.run_sharded's")
     rng = random.Random(run.seed)  # noqa: S311 - not security
     log_path = out_dir / f"fire-{run.name}.lambda.log"
     with (

@@ -34,7 +34,7 @@ from typing import IO, Any, Protocol
 import httpx
 
 from bench import env as _env  # noqa: F401 - must run before boto3/Powertools
-from bench.common import REPO_ROOT
+from bench.common import REPO_ROOT, stop_process
 from sandbox import engine
 from sandbox.aws import load_template
 from sandbox.stack import (
@@ -46,8 +46,8 @@ from sandbox.stack import (
     local_stack,
 )
 from workflows import bidding, scheduling, timing
-from workflows.models import Snipe
-from workflows.scheduling import CreateSnipeRequest, Identity, MaxBidInput
+from workflows.models import Identity, Snipe
+from workflows.scheduling import CreateSnipeRequest, MaxBidInput
 
 _local = threading.local()
 
@@ -212,13 +212,7 @@ class ExternalEbay(RemoteEbay):
         self._stop()
 
     def _stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(5)
+        stop_process(self._process)
 
 
 # --------------------------------------------------------------------------- #

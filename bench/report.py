@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,14 @@ def _met(value: bool | None) -> str:
 
 def _usd(value: float) -> str:
     return f"${value:.6f}"
+
+
+def _rows_of(
+    out: Path, name: str, rows: Callable[[Any], list[tuple[str, str, str, str]]]
+) -> list[tuple[str, str, str, str]]:
+    """The summary rows of one result file (none when it is absent)."""
+    data = _load(out, name)
+    return rows(data) if data else []
 
 
 def _fire_rows(out: Path) -> list[tuple[str, str, str, str]]:
@@ -73,10 +82,7 @@ def _fire_order(stem: str) -> tuple[int, str]:
     return int(digits), stem
 
 
-def _cost_rows(out: Path) -> list[tuple[str, str, str, str]]:
-    data = _load(out, "cost.json")
-    if not data:
-        return []
+def _cost_rows(data: Any) -> list[tuple[str, str, str, str]]:
     rows = []
     targets = data["targets"]
     for outcome in ("WON", "LOST", "CANCELLED", "SKIPPED"):
@@ -112,10 +118,7 @@ def _cost_rows(out: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _api_rows(out: Path) -> list[tuple[str, str, str, str]]:
-    data = _load(out, "api.json")
-    if not data:
-        return []
+def _api_rows(data: Any) -> list[tuple[str, str, str, str]]:
     rows = []
     for clients, level in data["latency_ms"].items():
         parts = [
@@ -134,10 +137,7 @@ def _api_rows(out: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _coldstart_rows(out: Path) -> list[tuple[str, str, str, str]]:
-    data = _load(out, "coldstart.json")
-    if not data:
-        return []
+def _coldstart_rows(data: Any) -> list[tuple[str, str, str, str]]:
     rows = []
     target = data["target_ratio"]
     pyc = data["import"].get("pyc", {})
@@ -166,9 +166,8 @@ def _coldstart_rows(out: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def _artifact_rows(out: Path) -> list[tuple[str, str, str, str]]:
-    data = _load(out, "artifact.json")
-    if not data or data.get("smoke"):
+def _artifact_rows(data: Any) -> list[tuple[str, str, str, str]]:
+    if data.get("smoke"):
         return []
     rows = []
     limit = data["target_zipped_bytes"]
@@ -215,10 +214,10 @@ def _artifact_rows(out: Path) -> list[tuple[str, str, str, str]]:
 def write_summary(out: Path) -> Path:
     rows = [
         *_fire_rows(out),
-        *_cost_rows(out),
-        *_api_rows(out),
-        *_coldstart_rows(out),
-        *_artifact_rows(out),
+        *_rows_of(out, "cost.json", _cost_rows),
+        *_rows_of(out, "api.json", _api_rows),
+        *_rows_of(out, "coldstart.json", _coldstart_rows),
+        *_rows_of(out, "artifact.json", _artifact_rows),
     ]
     run = _load(out, "run.json") or {}
     machine = run.get("start", {})

@@ -19,6 +19,7 @@ def _say(message: str) -> None:
 
 def _fire(out: Path, smoke: bool, only: Sequence[str]) -> None:
     from bench.fire import SMOKE_RUNS, STANDARD_RUNS, run_fire
+    from bench.shard import run_sharded
 
     runs = SMOKE_RUNS if smoke else STANDARD_RUNS
     unknown = sorted(set(only) - {run.name for run in runs})
@@ -30,7 +31,7 @@ def _fire(out: Path, smoke: bool, only: Sequence[str]) -> None:
             continue
         shards = f" on {run.shards} engine processes" if run.shards > 1 else ""
         _say(f"fire {run.name}: {run.snipes} snipes over {run.window_s:g} s{shards}")
-        result = run_fire(run, out)
+        result = run_sharded(run, out) if run.shards > 1 else run_fire(run, out)
         err = result["fire_error_ms"]
         _say(
             f"  p50 {err['p50']} p99 {err['p99']} max {err['max']} ms,"

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from bench.common import REPO_ROOT, Stopwatch, summarize, write_json
+from bench.common import REPO_ROOT, Stopwatch, stop_process, summarize, write_json
 from bench.fire import (
     LATE_MS,
     FireRun,
@@ -213,13 +213,7 @@ class _Child:
             ) from exc
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
 
 
 def _spawn(index: int, plan: dict[str, Any], work: Path) -> _Child:

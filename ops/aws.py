@@ -9,30 +9,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-
-from workflows import executions, store
+from workflows import aws
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_stepfunctions import SFNClient
 
-_CONFIG = Config(
-    connect_timeout=3,
-    read_timeout=30,
-    retries={"max_attempts": 3, "mode": "standard"},
-)
-
 
 def dynamodb() -> DynamoDBClient:
-    return store.default_client()
+    return aws.client("dynamodb")
 
 
 def stepfunctions() -> SFNClient:
-    return executions.default_client()
+    return aws.client("stepfunctions")
 
 
 def client(service: str) -> Any:
     """A client of a service only operators call (lambda, cloudformation)."""
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return aws.operator_client(service)

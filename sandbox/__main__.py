@@ -1,6 +1,7 @@
 """Sandbox commands.
 
 python -m sandbox dev          run the whole stack locally until Ctrl-C
+python -m sandbox dev-sfn-local  the same, Step Functions Local (Docker) as engine
 python -m sandbox demo         drive a winning and a losing snipe against it
 python -m sandbox token USER   print a bearer token for USER (their ``sub``)
 """
@@ -18,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run the local stack until Ctrl-C")
+    commands.add_parser(
+        "dev-sfn-local", help="the local stack with Step Functions Local (Docker)"
+    )
     commands.add_parser("demo", help="drive two snipes against a running stack")
     token = commands.add_parser("token", help="print a bearer token for a user")
     token.add_argument("user", help="the user id (Cognito 'sub')")
@@ -33,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         from sandbox import dev
 
         return dev.main()
+    if args.command == "dev-sfn-local":
+        from sandbox.sfn_local import cli
+
+        return cli.main()
     if args.command == "demo":
         from sandbox import demo
 

@@ -44,19 +44,31 @@ import threading
 import time
 import urllib.request
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import boto3
-from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 from moto import mock_aws
 from moto.core.config import DefaultConfig
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from sandbox import engine
+from sandbox.template import (
+    _PLACEHOLDER,
+    REPO_ROOT,
+    TEMPLATE_PATH,
+    TemplateError,
+    _function_setting,
+    _has_intrinsic,
+    _only,
+    _resources,
+    asl_placeholders,
+    load_template,
+    render_definition,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -80,8 +92,6 @@ __all__ = [
     "render_definition",
 ]
 
-REPO_ROOT: Final = Path(__file__).resolve().parent.parent
-TEMPLATE_PATH: Final = REPO_ROOT / "template.yaml"
 ACCOUNT_ID: Final = "123456789012"  # moto's default account
 
 MOTO_CONFIG: Final[DefaultConfig] = {
@@ -115,7 +125,6 @@ _TABLE_KEYS: Final = (
     "BillingMode",
     "ProvisionedThroughput",
 )
-_PLACEHOLDER: Final = re.compile(r"\$\{([^}]*)\}")
 _ROLE_NAME: Final = "local-sniper-role"
 _ASSUME_ROLE_POLICY: Final = json.dumps(
     {
@@ -131,10 +140,6 @@ _ASSUME_ROLE_POLICY: Final = json.dumps(
         ],
     }
 )
-
-
-class TemplateError(ValueError):
-    """template.yaml or the ASL cannot be turned into local resources."""
 
 
 # --------------------------------------------------------------------------- #
@@ -166,84 +171,6 @@ def environ(values: Mapping[str, str]) -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------- #
-# Template and ASL
-# --------------------------------------------------------------------------- #
-def load_template(path: Path | str = TEMPLATE_PATH) -> dict[str, Any]:
-    """Parse a CloudFormation/SAM template (short-form tags included).
-
-    Returns plain ``dict``/``list``/``str`` values; intrinsic functions appear in
-    their long form (``{"Ref": ...}``, ``{"Fn::GetAtt": [...]}``).
-    """
-    node = load_cfn_yaml(str(path))
-    return cast(dict[str, Any], json.loads(json.dumps(node)))
-
-
-def _resources(template: Mapping[str, Any], type_: str) -> dict[str, dict[str, Any]]:
-    resources: dict[str, dict[str, Any]] = template.get("Resources", {})
-    return {
-        logical_id: resource
-        for logical_id, resource in resources.items()
-        if resource.get("Type") == type_
-    }
-
-
-def _only(template: Mapping[str, Any], type_: str) -> tuple[str, dict[str, Any]]:
-    found = _resources(template, type_)
-    if len(found) != 1:
-        raise TemplateError(f"Expected exactly one {type_}, found {sorted(found)}")
-    logical_id, resource = next(iter(found.items()))
-    return logical_id, resource.get("Properties", {})
-
-
-def _has_intrinsic(value: Any) -> bool:
-    if isinstance(value, dict):
-        return any(
-            key == "Ref" or key.startswith("Fn::") or _has_intrinsic(item)
-            for key, item in value.items()
-        )
-    if isinstance(value, list):
-        return any(_has_intrinsic(item) for item in value)
-    return False
-
-
-def asl_placeholders(definition: str) -> set[str]:
-    """The ``${Name}`` placeholders of an ASL definition."""
-    return set(_PLACEHOLDER.findall(definition))
-
-
-def render_definition(definition: str, substitutions: Mapping[str, str]) -> str:
-    """Replace every ``${Name}`` of ``definition``, failing loudly on a mismatch.
-
-    Raises:
-        TemplateError: a placeholder has no value, a value has no placeholder,
-            or the result still contains ``${`` or is not JSON.
-    """
-    placeholders = asl_placeholders(definition)
-    missing = placeholders - substitutions.keys()
-    unused = substitutions.keys() - placeholders
-    if missing or unused:
-        raise TemplateError(
-            f"DefinitionSubstitutions mismatch: no value for {sorted(missing)}, "
-            f"no placeholder for {sorted(unused)}"
-        )
-    rendered = _PLACEHOLDER.sub(lambda m: substitutions[m.group(1)], definition)
-    if "${" in rendered:
-        raise TemplateError("The rendered definition still contains '${'")
-    try:
-        json.loads(rendered)
-    except ValueError as exc:
-        raise TemplateError(f"The rendered definition is not JSON: {exc}") from exc
-    return rendered
-
-
-def _function_setting(
-    props: Mapping[str, Any], globals_: Mapping[str, Any], key: str
-) -> Any:
-    value = props.get(key, globals_.get(key))
-    return None if _has_intrinsic(value) else value
-
-
-# --------------------------------------------------------------------------- #
 # LocalAws
 # --------------------------------------------------------------------------- #
 @dataclass
@@ -257,6 +184,8 @@ class LocalAws:
     endpoint_url: str | None = None  # None: in-process (mock_aws)
     app_secrets_arn: str = ""  # the AppSecrets secret
     token_kms_key_id: str = ""  # as the functions get it (the alias name)
+    # Step Functions elsewhere (Step Functions Local); None: moto's, endpoint_url
+    stepfunctions_url: str | None = None
     _session: Any = field(default=None, init=False, repr=False, compare=False)
     _clients: dict[str, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -272,8 +201,11 @@ class LocalAws:
             if client is None:
                 if self._session is None:
                     self._session = _session(self.region)
+                endpoint = self.endpoint_url
+                if service == "stepfunctions" and self.stepfunctions_url:
+                    endpoint = self.stepfunctions_url
                 client = self._clients[service] = self._session.client(
-                    service, endpoint_url=self.endpoint_url
+                    service, endpoint_url=endpoint
                 )
             return client
 
@@ -293,7 +225,8 @@ class LocalAws:
         """What our functions and the API need in their process environment.
 
         ``AWS_ENDPOINT_URL`` is ``""`` in-process (boto3 treats it as unset),
-        which also neutralises a value left over from a server-mode run.
+        which also neutralises a value left over from a server-mode run;
+        ``AWS_ENDPOINT_URL_SFN`` (boto3's Step Functions override) likewise.
         """
         return {
             "TABLE_NAME": self.table_name,
@@ -301,6 +234,7 @@ class LocalAws:
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_ENDPOINT_URL": self.endpoint_url or "",
+            "AWS_ENDPOINT_URL_SFN": self.stepfunctions_url or "",
             "APP_SECRETS_ARN": self.app_secrets_arn,
             "TOKEN_KMS_KEY_ID": self.token_kms_key_id,
             **FAKE_CREDENTIALS,
@@ -373,6 +307,8 @@ def provision(
     asl_path: Path | str | None = None,
     name_prefix: str = "",
     app_secrets: Mapping[str, str] | None = None,
+    stepfunctions_url: str | None = None,
+    adapt_definition: Callable[[str], str] | None = None,
 ) -> LocalAws:
     """Create the table, key, secret, functions and state machine of the template.
 
@@ -381,7 +317,9 @@ def provision(
     defaults to the state machine's ``DefinitionUri``.  ``name_prefix`` is
     prepended to every resource name (several stacks in one moto).
     ``app_secrets`` are JSON fields of the app secret, over the ones the
-    template's ``GenerateSecretString`` makes.
+    template's ``GenerateSecretString`` makes. ``stepfunctions_url`` creates the
+    state machine in another Step Functions (Step Functions Local), from the
+    rendered definition passed through ``adapt_definition``.
 
     Raises:
         TemplateError: the template or the ASL cannot be mapped.
@@ -393,6 +331,7 @@ def provision(
         state_machine_arn="",
         function_names={},
         endpoint_url=endpoint_url,
+        stepfunctions_url=stepfunctions_url,
     )
 
     # Table
@@ -504,6 +443,8 @@ def provision(
     definition = render_definition(
         Path(asl_path).read_text(encoding="utf-8"), substitutions
     )
+    if adapt_definition is not None:
+        definition = adapt_definition(definition)
     local.table_name = table_name
     local.state_machine_arn = local.stepfunctions.create_state_machine(
         name=f"{name_prefix}{machine_id}",

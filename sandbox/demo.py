@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -21,7 +22,7 @@ import boto3
 import httpx
 
 from sandbox.auth import email_for, issue_token, load_key
-from sandbox.dev import STATE_FILE
+from sandbox.dev import STATE_FILE, link_through_consent
 from workflows.timing import parse_utc
 
 FINAL = {"WON", "LOST", "FAILED", "SKIPPED", "CANCELLED"}
@@ -90,14 +91,17 @@ def run() -> int:
     api = state["api_url"]
     ebay = httpx.Client(base_url=state["ebay_url"], timeout=10)
     postmark = httpx.Client(base_url=state["postmark_url"], timeout=10)
-    user = state.get("demo_user", "demo")
-    token = issue_token(user, key=load_key())
+    # A fresh user each run: nothing an earlier run (or a person trying the
+    # stack) changed, e.g. the demo user's email preferences, can get in the way.
+    user = f"demo-{uuid.uuid4().hex[:8]}"
+    token = issue_token(user, key=load_key(), email=email_for(user))
+    link_through_consent(api, token, user)
     client = httpx.Client(
         base_url=api, timeout=15, headers={"Authorization": f"Bearer {token}"}
     )
     sfn = boto3.client(
         "stepfunctions",
-        endpoint_url=state["moto_url"],
+        endpoint_url=state.get("stepfunctions_url") or state["moto_url"],
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto only  # nosec B106

@@ -5,7 +5,9 @@ Starts, all on 127.0.0.1 and all in this one process (threads):
 * the API (API Gateway + Cognito authorizer stand-in) on port 8000,
 * the eBay simulator (8001) and the Postmark simulator (8002),
 * a moto server (8003) with DynamoDB and Step Functions executing the ASL; task
-  Lambdas run in this process.
+  Lambdas run in this process,
+* the web app (``web/``, Next.js) on port 3000 in its own process
+  (``sandbox.web``; ``SANDBOX_WEB=0`` leaves it out).
 
 Seeds a demo user, linked to the eBay simulator through the real consent flow
 (``link_through_consent``), and a few auctions ending over the next minutes,
@@ -32,7 +34,9 @@ import httpx
 from sandbox.auth import email_for, issue_token, load_key
 from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
+from sandbox.sfn_local.engine import SfnLocalEngine
 from sandbox.stack import LocalStack, StackConfig, local_stack
+from sandbox.web import WebApp, WebAppError
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_FILE = Path(
@@ -41,12 +45,33 @@ STATE_FILE = Path(
 DEMO_USER = "demo"
 
 
+def web_port() -> int:
+    """The web app's port (``SANDBOX_WEB_PORT``, default 3000)."""
+    return int(os.environ.get("SANDBOX_WEB_PORT", "3000"))
+
+
+def consent_redirect_url() -> str:
+    """Where eBay's (simulated) consent page sends the browser after "Agree":
+    ``SANDBOX_CONSENT_REDIRECT_URL``, by default the web app's /ebay/callback,
+    which passes ``code`` and ``state`` to POST /api/ebay/callback."""
+    return os.environ.get("SANDBOX_CONSENT_REDIRECT_URL") or (
+        f"http://127.0.0.1:{web_port()}/ebay/callback"
+    )
+
+
+def cors_origins() -> str:
+    """The web app's origins (both host names a browser may use)."""
+    port = web_port()
+    return f"http://localhost:{port},http://127.0.0.1:{port}"
+
+
 @dataclass(frozen=True)
 class DevPorts:
     api: int = 8000
     ebay: int = 8001
     postmark: int = 8002
     moto: int = 8003
+    web: int = 3000
 
     @classmethod
     def from_env(cls) -> DevPorts:
@@ -58,7 +83,12 @@ class DevPorts:
             ebay=port("SANDBOX_EBAY_PORT", 8001),
             postmark=port("SANDBOX_POSTMARK_PORT", 8002),
             moto=port("SANDBOX_MOTO_PORT", 8003),
+            web=web_port(),
         )
+
+
+def web_enabled() -> bool:
+    return os.environ.get("SANDBOX_WEB", "1").strip().lower() not in {"0", "no"}
 
 
 def link_through_consent(api_url: str, token: str, ebay_user: str) -> dict[str, Any]:
@@ -116,7 +146,11 @@ def seed(stack: LocalStack, api_url: str, token: str) -> list[dict[str, str]]:
 
 
 def _banner(
-    stack: LocalStack, api_url: str, token: str, items: list[dict[str, str]]
+    stack: LocalStack,
+    api_url: str,
+    token: str,
+    items: list[dict[str, str]],
+    web_url: str | None,
 ) -> str:
     body = json.dumps(
         {
@@ -126,13 +160,26 @@ def _banner(
         }
     )
     moto = stack.moto_url or ""
+    sfn = stack.stepfunctions_url or moto
+    engine = "(DynamoDB, Step Functions)"
+    if sfn != moto:  # Step Functions Local
+        engine = f"""(DynamoDB, KMS, Secrets Manager, Lambda)
+  Step Functions   {sfn}   (Step Functions Local in Docker)"""
+    web = (
+        f"  Web app          {web_url}   (sign in as any user, e.g. '{DEMO_USER}')"
+        if web_url
+        else "  Web app          off (SANDBOX_WEB=0)"
+    )
+    first_item = items[0]["item_id"].replace("|", "%7C")
     return f"""
+{web}
+
 Snipe sandbox is up (Ctrl-C stops everything).
 
   API              {api_url}   (GET /api/health needs no token)
   eBay simulator   {stack.ebay_url}   (admin: /sim/auctions, /sim/requests, /sim/faults)
   Postmark sim     {stack.postmark_url}   (outbox: /sim/outbox)
-  AWS (moto)       {moto}   (DynamoDB, Step Functions)
+  AWS (moto)       {moto}   {engine}
   State machine    {stack.aws.state_machine_arn}
 
 Demo user '{DEMO_USER}' linked its eBay account through the (simulated)
@@ -150,11 +197,52 @@ Try:
        -d '{body}'
   curl -s {stack.ebay_url}/sim/auctions
   curl -s {stack.postmark_url}/sim/outbox
-  aws --endpoint-url {moto} --region us-east-1 stepfunctions list-executions \\
+  curl -s -H "Authorization: Bearer $TOKEN" '{api_url}/api/items/{first_item}'
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url {sfn} \\
+      --region us-east-1 stepfunctions list-executions \\
       --state-machine-arn {stack.aws.state_machine_arn}
 
   make demo     # in another terminal: one winning and one losing snipe, with timelines
+
+eBay's consent page (simulated) sends the browser to {consent_redirect_url()}
+(SANDBOX_CONSENT_REDIRECT_URL). CORS allows {cors_origins()}.
+
+State lives in memory: stopping this stack forgets every user, snipe and
+auction, and the next start begins empty.
 """
+
+
+def _replace_stale_state_file() -> None:
+    """Say what happens to a state file left by an earlier stack."""
+    if not STATE_FILE.exists():
+        return
+    try:
+        pid = int(json.loads(STATE_FILE.read_text()).get("pid", 0))
+    except (ValueError, OSError, AttributeError):
+        pid = 0
+    if pid and pid != os.getpid() and _alive(pid):
+        print(
+            f"sandbox: another stack (pid {pid}) wrote {STATE_FILE}; this one"
+            " replaces it (stop the other one, or use other ports)",
+            flush=True,
+        )
+    else:
+        print(
+            f"sandbox: replacing {STATE_FILE}, left by a stack that did not stop"
+            " (its state was in memory and is gone)",
+            flush=True,
+        )
+    STATE_FILE.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run(
@@ -162,6 +250,7 @@ def run(
     *,
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
+    sfn_local: SfnLocalEngine | None = None,
 ) -> int:
     ports = ports or DevPorts.from_env()
     stop = stop or threading.Event()
@@ -172,29 +261,41 @@ def run(
         postmark_port=ports.postmark,
         moto_port=ports.moto,
         server_mode=True,
-        extra_env={
-            "CORS_ALLOWED_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000"
-        },
+        sfn_local=sfn_local,
+        consent_redirect_url=consent_redirect_url(),
+        extra_env={"CORS_ALLOWED_ORIGINS": cors_origins()},
     )
     key = load_key()
+    _replace_stale_state_file()
     with local_stack(config) as stack:
         from api.app import lambda_handler  # after the environment is in place
 
         api = BackgroundServer(
-            LocalApi(lambda_handler, signing_key=key), port=ports.api, name="local-api"
+            LocalApi(
+                lambda_handler, signing_key=key, origins=cors_origins().split(",")
+            ),
+            port=ports.api,
+            name="local-api",
         ).start()
+        web: WebApp | None = None
         try:
             api_url = f"http://127.0.0.1:{api.port}"
             token = issue_token(DEMO_USER, key=key, email=email_for(DEMO_USER))
             items = seed(stack, api_url, token)
+            if web_enabled():
+                web = WebApp(
+                    ports.web, {"SNIPE_API_URL": api_url, "SNIPE_AUTH_MODE": "dev"}
+                ).start()
             STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
             STATE_FILE.write_text(
                 json.dumps(
                     {
                         "api_url": api_url,
+                        "web_url": web.url if web else None,
                         "ebay_url": stack.ebay_url,
                         "postmark_url": stack.postmark_url,
                         "moto_url": stack.moto_url,
+                        "stepfunctions_url": stack.stepfunctions_url,
                         "state_machine_arn": stack.aws.state_machine_arn,
                         "table_name": stack.aws.table_name,
                         "demo_user": DEMO_USER,
@@ -204,18 +305,23 @@ def run(
                     indent=2,
                 )
             )
-            print(_banner(stack, api_url, token, items), flush=True)
+            print(
+                _banner(stack, api_url, token, items, web.url if web else None),
+                flush=True,
+            )
             if ready is not None:
                 ready.set()
             stop.wait()
         finally:
+            if web is not None:
+                web.stop()
             api.stop()
             STATE_FILE.unlink(missing_ok=True)
     print("Snipe sandbox stopped.", flush=True)
     return 0
 
 
-def main() -> int:
+def main(sfn_local: SfnLocalEngine | None = None) -> int:
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -224,7 +330,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        return run(stop=stop)
+        return run(stop=stop, sfn_local=sfn_local)
     except OSError as exc:  # a port is taken
         print(f"sandbox: cannot start: {exc}", file=sys.stderr)
+        return 1
+    except WebAppError as exc:
+        print(f"sandbox: the web app cannot start: {exc}", file=sys.stderr)
         return 1

@@ -33,6 +33,11 @@ Six patches, installed together by :func:`install` and removed by
    ``timestamp``) is per thread; configuration (namespace, service, default
    dimensions) stays shared.
 
+   As on Lambda, a body that is not JSON is a 400
+   ``InvalidRequestContentException`` and every invocation answers
+   ``X-Amz-Executed-Version`` (``tests/integration/test_sfn_local_invoke.py``
+   checks the whole Invoke path over HTTP, as Step Functions Local calls it).
+
    Differences from AWS: timeouts are not enforced (the context's remaining time
    is still computed from the function's ``Timeout``); ``Event`` (async) invokes
    run synchronously; ``DryRun`` invokes run nothing.
@@ -97,7 +102,6 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
@@ -106,6 +110,7 @@ from typing import Any, Final, NamedTuple
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
     AmazonCloudWatchEMFProvider,
 )
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import botocore_stubber
 from moto.core.serialize import BaseJSONSerializer, ResponseSerializer
@@ -124,6 +129,7 @@ from moto.stepfunctions.parser.asl.utils import boto_client as _boto_client
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from sandbox import task_faults
+from sandbox.apigw import LambdaContext
 
 __all__ = [
     "HANDLERS",
@@ -201,39 +207,6 @@ def set_process_tz_utc() -> None:
 # --------------------------------------------------------------------------- #
 # 1. Lambda invoke hook
 # --------------------------------------------------------------------------- #
-class LambdaContext:
-    """The Lambda context passed to handlers.
-
-    Has every attribute of the real context that Powertools reads
-    (``Logger.inject_lambda_context``, ``Metrics``).
-    """
-
-    def __init__(
-        self,
-        *,
-        function_name: str,
-        function_arn: str,
-        memory_limit_in_mb: int = 128,
-        timeout_seconds: float = 3.0,
-        function_version: str = "$LATEST",
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = function_version
-        self.invoked_function_arn = function_arn
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self.identity: Any = None
-        self.client_context: Any = None
-        self.tenant_id: str | None = None
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before the function's timeout (not enforced)."""
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 def resolve_handler(path: str) -> Handler:
     """Import ``"package.module.function"`` and return the function (cached).
 
@@ -335,7 +308,14 @@ def _invoke(
             return _error_body("Runtime.ImportModuleError", exc)
         return _error_body("Runtime.HandlerNotFound", exc)
 
-    event = json.loads(body) if body else {}
+    try:
+        event = json.loads(body) if body else {}
+    except ValueError as exc:  # Lambda's 400, before anything runs
+        raise LambdaClientError(
+            "InvalidRequestContentException",
+            f"Could not parse request body into json: {exc}",
+        ) from exc
+    response_headers["x-amz-executed-version"] = fn.version
     context = LambdaContext(
         function_name=fn.function_name,
         function_arn=fn.function_arn,
@@ -616,33 +596,37 @@ def is_installed() -> bool:
 
 def install() -> None:
     """Install the patches (no-op when already installed)."""
-    global _installed
-    with _install_lock:
-        if _installed:
-            return
-        LambdaSimpleBackend.invoke = _invoke  # type: ignore[method-assign]
-        Timestamp._get_wait_seconds = _get_wait_seconds  # type: ignore[method-assign,assignment]
-        WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
-        ExecutionWorker.stop = _worker_stop  # type: ignore[method-assign]
-        DynamoHandler.call_action = _atomic_dynamodb_call  # type: ignore[method-assign]
-        ResponseSerializer._serialize = _fast_serialize  # type: ignore[method-assign]
-        _isolate_metrics()
-        _install_client_cache()
-        _installed = True
+    _set_installed(True)
+
+
+def _method_patches() -> list[tuple[type, str, object, object]]:
+    """(class, attribute, our version, moto's) of the patched methods."""
+    return [
+        (LambdaSimpleBackend, "invoke", _invoke, _ORIGINAL_INVOKE),
+        (Timestamp, "_get_wait_seconds", _get_wait_seconds, _ORIGINAL_GET_WAIT_SECONDS),
+        (WaitFunction, "_wait_interval", _wait_interval, _ORIGINAL_WAIT_INTERVAL),
+        (ExecutionWorker, "stop", _worker_stop, _ORIGINAL_WORKER_STOP),
+        (DynamoHandler, "call_action", _atomic_dynamodb_call, _ORIGINAL_DYNAMODB_CALL),
+        (ResponseSerializer, "_serialize", _fast_serialize, _ORIGINAL_SERIALIZE),
+    ]
 
 
 def uninstall() -> None:
     """Restore moto's originals (no-op when not installed)."""
+    _set_installed(False)
+
+
+def _set_installed(on: bool) -> None:
     global _installed
     with _install_lock:
-        if not _installed:
+        if _installed == on:
             return
-        LambdaSimpleBackend.invoke = _ORIGINAL_INVOKE  # type: ignore[method-assign]
-        Timestamp._get_wait_seconds = _ORIGINAL_GET_WAIT_SECONDS  # type: ignore[method-assign]
-        WaitFunction._wait_interval = _ORIGINAL_WAIT_INTERVAL  # type: ignore[method-assign]
-        ExecutionWorker.stop = _ORIGINAL_WORKER_STOP  # type: ignore[method-assign]
-        DynamoHandler.call_action = _ORIGINAL_DYNAMODB_CALL  # type: ignore[method-assign]
-        ResponseSerializer._serialize = _ORIGINAL_SERIALIZE  # type: ignore[method-assign]
-        _share_metrics()
-        _uninstall_client_cache()
-        _installed = False
+        for owner, name, patched, original in _method_patches():
+            setattr(owner, name, patched if on else original)
+        if on:
+            _isolate_metrics()
+            _install_client_cache()
+        else:
+            _share_metrics()
+            _uninstall_client_cache()
+        _installed = on

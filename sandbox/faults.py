@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Collection
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, Protocol, TypeVar
+
+F = TypeVar("F")
 
 
 class _Fault(Protocol):
@@ -35,10 +38,35 @@ def check_fault_args(
 
 
 class FaultRegistry:
-    """List, clear and remove injected faults (the simulator holds ``_faults``)."""
+    """List, clear and remove injected faults (the simulator holds ``_faults``),
+    and take the next one that applies to a request."""
 
     _lock: threading.RLock
     _faults: list[Any]
+    _ids: Iterator[int]
+
+    def _next_fault_id(self) -> str:
+        return f"fault-{next(self._ids)}"
+
+    def _add_fault(self, fault: F) -> F:
+        with self._lock:
+            self._faults.append(fault)
+            return fault
+
+    def _take_matching(self, endpoint: str, applies: Callable[[Any], bool]) -> Any:
+        """A copy of the first fault for ``endpoint`` that ``applies`` to the
+        request (counted; used up after its ``remaining`` hits), or None."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.endpoint not in ("*", endpoint) or not applies(fault):
+                    continue
+                fault.hits += 1
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return copy.copy(fault)
+            return None
 
     def faults(self) -> list[dict[str, Any]]:
         with self._lock:

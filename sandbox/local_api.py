@@ -5,84 +5,47 @@ Each HTTP request becomes an API Gateway REST proxy event and goes to
 ``sandbox.auth``: a missing or bad token gets API Gateway's 401 before the Lambda
 runs. ``GET /api/health``, ``GET /api/openapi.json`` and CORS preflights
 (``OPTIONS``) need no token, as in ``template.yaml``.
+
+Sandbox only: ``POST /dev/token`` (``sandbox.dev_token``) signs a user in for
+the web app's dev sign-in. It is not part of the API and not in
+``template.yaml``: on AWS, users sign in through Cognito's Hosted UI.
+
+Whatever API Gateway itself answers (401, 403 outside ``/api``, 413 above its
+10 MB limit, 429 when ``throttle_rps`` is set, 502 when the Lambda fails) has
+the body and headers of ``template.yaml``'s GatewayResponses
+(``sandbox.gateway``).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from sandbox import dev_token, gateway
+from sandbox.apigw import LambdaContext, proxy_event
 from sandbox.auth import InvalidToken, verify_authorization
+from workflows.observability import logger
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 PUBLIC_ROUTES = {("GET", "/api/health"), ("GET", "/api/openapi.json")}
 
 
-class _Context:
-    """Just enough of a Lambda context for Powertools."""
-
-    function_name = "ApiFunction"
-    function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
-    memory_limit_in_mb = 512
-    log_group_name = "/aws/lambda/ApiFunction"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-        self._deadline = time.monotonic() + 15
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
 def to_event(request: Request, claims: dict[str, Any] | None) -> dict[str, Any]:
     """The API Gateway REST proxy event for an HTTP request."""
-    path = request.path
-    headers = dict(request.headers.items())
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in request.headers.items():
-        multi_headers.setdefault(name, []).append(value)
-    query = dict(request.args.items()) or None
-    multi_query = {k: request.args.getlist(k) for k in request.args} or None
-    body = request.get_data(as_text=True) or None
-    proxy = path.removeprefix("/api/") if path.startswith("/api/") else path
-    context: dict[str, Any] = {
-        "accountId": "123456789012",
-        "apiId": "local",
-        "httpMethod": request.method,
-        "path": f"/local{path}",
-        "protocol": "HTTP/1.1",
-        "requestId": str(uuid.uuid4()),
-        "requestTimeEpoch": int(time.time() * 1000),
-        "resourcePath": "/api/{proxy+}",
-        "stage": "local",
-        "identity": {"sourceIp": request.remote_addr or "127.0.0.1"},
-    }
-    if claims is not None:
-        context["authorizer"] = {
-            "claims": {k: str(v) for k, v in claims.items()},
-        }
-    return {
-        "resource": "/api/{proxy+}",
-        "path": path,
-        "httpMethod": request.method,
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": {"proxy": proxy},
-        "stageVariables": None,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": False,
-    }
+    return proxy_event(
+        request.method,
+        request.path,
+        stage="local",
+        headers=list(request.headers.items()),
+        query=request.args.to_dict(flat=False),
+        body=request.get_data(as_text=True) or None,
+        claims=claims,
+        identity={"sourceIp": request.remote_addr or "127.0.0.1"},
+    )
 
 
 def to_response(result: dict[str, Any]) -> Response:
@@ -101,9 +64,21 @@ def to_response(result: dict[str, Any]) -> Response:
 class LocalApi:
     """A WSGI app: API Gateway + Cognito authorizer stand-in in front of a handler."""
 
-    def __init__(self, handler: Handler, *, signing_key: bytes) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        signing_key: bytes,
+        origins: Sequence[str] = (),
+        throttle_rps: float | None = None,
+        throttle_burst: int = 40,
+    ) -> None:
         self._handler = handler
         self._key = signing_key
+        self._origins = list(origins)
+        self._bucket = (
+            _TokenBucket(throttle_rps, throttle_burst) if throttle_rps else None
+        )
         # On AWS each API invocation has its own process. Here requests share
         # one, and Powertools keeps the current request on the module-level
         # resolver: concurrent calls would see each other's event (even its
@@ -118,8 +93,14 @@ class LocalApi:
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
+        if self._bucket is not None and not self._bucket.take():
+            return self.gateway_error(gateway.THROTTLED)
+        if request.path == dev_token.PATH:
+            return dev_token.handle(request, key=self._key, origins=self._origins)
         if not request.path.startswith("/api/") and request.path != "/api":
-            return _gateway_error(403, "Missing Authentication Token")
+            return self.gateway_error(gateway.MISSING_AUTHENTICATION_TOKEN)
+        if (request.content_length or 0) > gateway.MAX_PAYLOAD_BYTES:
+            return self.gateway_error(gateway.REQUEST_TOO_LARGE)
         claims: dict[str, Any] | None = None
         public = (request.method, request.path) in PUBLIC_ROUTES
         if request.method != "OPTIONS" and not public:
@@ -128,17 +109,46 @@ class LocalApi:
                     request.headers.get("Authorization"), key=self._key
                 )
             except InvalidToken:
-                return _gateway_error(401, "Unauthorized")
-        with self._lock:
-            result = self._handler(to_event(request, claims), _Context())
+                return self.gateway_error(gateway.UNAUTHORIZED)
+        try:
+            with self._lock:
+                result = self._handler(to_event(request, claims), LambdaContext())
+        except Exception:  # the Lambda failed: API Gateway answers 502
+            logger.exception("the API function failed")
+            return self.gateway_error(gateway.INTEGRATION_FAILURE)
         return to_response(result)
 
+    def gateway_error(self, error: gateway.GatewayError) -> Response:
+        """API Gateway's own answer (the Lambda never ran, or failed)."""
+        headers = gateway.gateway_headers(self._origins)
+        if error is gateway.UNAUTHORIZED:
+            headers["x-amzn-ErrorType"] = "UnauthorizedException"
+        return Response(
+            gateway.gateway_body(error),
+            status=error.status,
+            content_type="application/json",
+            headers=headers,
+        )
 
-def _gateway_error(status: int, message: str) -> Response:
-    """API Gateway's own error body (the Lambda never ran)."""
-    return Response(
-        json.dumps({"message": message}),
-        status=status,
-        content_type="application/json",
-        headers={"x-amzn-ErrorType": "UnauthorizedException"} if status == 401 else {},
-    )
+
+class _TokenBucket:
+    """API Gateway's stage throttling: ``rate`` per second, ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(
+                self._burst, self._tokens + (now - self._at) * self._rate
+            )
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True

@@ -15,7 +15,6 @@ Quick start::
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import re
@@ -24,15 +23,24 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from email.utils import getaddresses
 from typing import Any, Final
 
-from flask import Blueprint, Flask, Response, request
+from flask import Flask, Response, request
 
 from sandbox.faults import FaultRegistry, check_fault_args
 from sandbox.httpserver import BackgroundServer, request_arrival_time
+from sandbox.sim_admin import (
+    admin_blueprint,
+    admin_body,
+    fault_args,
+    json_response,
+    serve_until_interrupted,
+    simulator_arguments,
+    start_simulator,
+)
 
 __all__ = [
     "ENDPOINTS",
@@ -127,19 +135,7 @@ class PostmarkFault:
     hits: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "fault_id": self.fault_id,
-            "endpoint": self.endpoint,
-            "to": self.to,
-            "status": self.status,
-            "error_code": self.error_code,
-            "message": self.message,
-            "latency_ms": self.latency_ms,
-            "timeout_s": self.timeout_s,
-            "deliver": self.deliver,
-            "remaining": self.remaining,
-            "hits": self.hits,
-        }
+        return asdict(self)
 
 
 def _submitted_at(epoch: float) -> str:
@@ -295,9 +291,9 @@ class PostmarkSimulator(FaultRegistry):
         )
         if not (status or latency_ms or timeout_s):
             raise ValueError("a fault needs status, latency_ms or timeout_s")
-        with self._lock:
-            fault = PostmarkFault(
-                fault_id=f"fault-{next(self._ids)}",
+        return self._add_fault(
+            PostmarkFault(
+                fault_id=self._next_fault_id(),
                 endpoint=endpoint,
                 to=None if to is None else to.lower(),
                 status=status,
@@ -308,23 +304,14 @@ class PostmarkSimulator(FaultRegistry):
                 deliver=deliver,
                 remaining=count,
             )
-            self._faults.append(fault)
-            return fault
+        )
 
     def _take_fault(self, endpoint: str, to: str | None = None) -> PostmarkFault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.endpoint not in ("*", endpoint):
-                    continue
-                if fault.to is not None and fault.to not in (to or "").lower():
-                    continue
-                fault.hits += 1
-                if fault.remaining is not None:
-                    fault.remaining -= 1
-                    if fault.remaining <= 0:
-                        self._faults.remove(fault)
-                return PostmarkFault(**fault.__dict__)
-            return None
+        recipient = (to or "").lower()
+        fault: PostmarkFault | None = self._take_matching(
+            endpoint, lambda f: f.to is None or f.to in recipient
+        )
+        return fault
 
     # -- request log -------------------------------------------------------
 
@@ -475,8 +462,7 @@ def _addressee(data: bytes) -> str | None:
     return to if isinstance(to, str) else None
 
 
-def _json_response(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, mimetype="application/json")
+_json_response = json_response
 
 
 def create_app(sim: PostmarkSimulator) -> Flask:
@@ -561,32 +547,8 @@ def _error_code_of(response: Response) -> int | None:
 
 
 def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
-    admin = Blueprint("sim_admin", __name__, url_prefix="/sim")
-
-    def body() -> dict[str, Any]:
-        data = request.get_json(silent=True, force=True)
-        if data is None:
-            return {}
-        if not isinstance(data, dict):
-            raise ValueError("JSON object expected")
-        return data
-
-    @admin.errorhandler(ValueError)
-    def value_error(exc: ValueError) -> Response:
-        return _json_response({"error": str(exc)}, 400)
-
-    @admin.errorhandler(KeyError)
-    def key_error(exc: KeyError) -> Response:
-        return _json_response({"error": f"not found: {exc.args[0]}"}, 404)
-
-    @admin.get("/health")
-    def health() -> Response:
-        return _json_response({"ok": True})
-
-    @admin.post("/reset")
-    def reset() -> Response:
-        sim.reset()
-        return _json_response({"reset": True})
+    admin = admin_blueprint(sim)
+    body = admin_body
 
     @admin.get("/outbox")
     def outbox() -> Response:
@@ -616,44 +578,18 @@ def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
     @admin.post("/faults")
     def inject_fault() -> Response:
         data = body()
-        count = data.get("count")
-        timeout_s = data.get("timeout_s")
         fault = sim.inject_fault(
             str(data.get("endpoint", "*")),
-            status=data.get("status"),
             error_code=data.get("error_code"),
-            message=data.get("message"),
-            latency_ms=int(data.get("latency_ms", 0)),
-            timeout_s=None if timeout_s is None else float(timeout_s),
             deliver=bool(data.get("deliver", False)),
-            count=None if count is None else int(count),
             to=data.get("to"),
+            **fault_args(data),
         )
         return _json_response(fault.to_dict(), 201)
-
-    @admin.get("/faults")
-    def list_faults() -> Response:
-        return _json_response(sim.faults())
-
-    @admin.delete("/faults")
-    def clear_faults() -> Response:
-        return _json_response(
-            {"removed": sim.clear_faults(request.args.get("endpoint"))}
-        )
-
-    @admin.delete("/faults/<fault_id>")
-    def remove_fault(fault_id: str) -> Response:
-        sim.remove_fault(fault_id)
-        return _json_response({"removed": 1})
 
     @admin.get("/requests")
     def list_requests() -> Response:
         return _json_response(sim.requests(request.args.get("endpoint")))
-
-    @admin.delete("/requests")
-    def clear_requests() -> Response:
-        sim.clear_requests()
-        return _json_response({"cleared": True})
 
     app.register_blueprint(admin)
 
@@ -663,27 +599,16 @@ def start_postmark_simulator(
 ) -> tuple[PostmarkSimulator, BackgroundServer]:
     """Start a simulator on 127.0.0.1:``port`` (0 = ephemeral) in a thread."""
     simulator = sim or PostmarkSimulator(**sim_kwargs)
-    server = BackgroundServer(
-        create_app(simulator), port=port, name="postmark-sim", on_stop=simulator.close
-    ).start()
-    return simulator, server
+    return start_simulator(simulator, create_app(simulator), port, "postmark-sim")
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m sandbox.postmark_sim --port 8082``: serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(description="Postmark simulator on 127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
+    parser = simulator_arguments("Postmark simulator on 127.0.0.1")
     parser.add_argument("--server-token", default="postmark-sim-token")
     args = parser.parse_args(argv)
     _sim, server = start_postmark_simulator(args.port, server_token=args.server_token)
-    print(f"Postmark simulator listening on {server.url}", flush=True)
-    try:
-        while server.running:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    serve_until_interrupted(server, "Postmark simulator")
 
 
 if __name__ == "__main__":

@@ -20,11 +20,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sandbox import POWERTOOLS_ENV, aws
 from sandbox.ebay_sim import EbaySimulator, start_ebay_simulator
 from sandbox.httpserver import BackgroundServer
 from sandbox.postmark_sim import PostmarkSimulator, start_postmark_simulator
+from sandbox.sfn_local.engine import SfnLocalEngine
 from workflows.services import Services, get_services, reset_services
 
 # Fixed sandbox credentials: they only ever open the local simulators.
@@ -51,6 +53,13 @@ class StackConfig:
     postmark_port: int = 0
     moto_port: int = 0
     server_mode: bool = False  # True: moto server on 127.0.0.1 (inspect with aws CLI)
+    # Step Functions Local (Docker) runs the state machine instead of moto;
+    # needs server_mode (docs/local-stack.md, "Step Functions Local").
+    sfn_local: SfnLocalEngine | None = None
+    # Where the eBay simulator's consent page sends the browser after "Agree"
+    # (the RuName's accept URL): a web app's /ebay/callback. None: the
+    # simulator's default.
+    consent_redirect_url: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -63,6 +72,11 @@ class LocalStack:
     postmark_url: str
     environment: dict[str, str]
     moto_url: str | None = None
+
+    @property
+    def stepfunctions_url(self) -> str | None:
+        """Where Step Functions is (None: in-process moto)."""
+        return self.aws.stepfunctions_url or self.moto_url
 
     @property
     def services(self) -> Services:
@@ -117,11 +131,22 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
             server = aws.MotoServer()
             moto_url = server.start(port=config.moto_port)
             stack.callback(server.stop)
-            local = server.provision(app_secrets=APP_SECRETS)
+            if config.sfn_local is not None:
+                local = config.sfn_local.provision(
+                    server, stack, app_secrets=APP_SECRETS
+                )
+            else:
+                local = server.provision(app_secrets=APP_SECRETS)
         else:
             local = stack.enter_context(aws.in_process_aws(app_secrets=APP_SECRETS))
+        redirect: dict[str, Any] = (
+            {"accept_url": config.consent_redirect_url}
+            if config.consent_redirect_url
+            else {}
+        )
         ebay, ebay_server = start_ebay_simulator(
             port=config.ebay_port,
+            **redirect,
             client_id=EBAY_CLIENT_ID,
             client_secret=EBAY_CLIENT_SECRET,
             ru_name=EBAY_RU_NAME,

@@ -12,30 +12,14 @@
 from __future__ import annotations
 
 import logging
-import os
-import time
 from collections.abc import Iterator
 
 import pytest
 
+from sandbox import offline_environment, prepare_process
+
 # Before anything imports boto3 or Powertools.
-os.environ["TZ"] = "UTC"
-time.tzset()
-for _key, _value in {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-    "POWERTOOLS_SERVICE_NAME": "snipe",
-    "POWERTOOLS_METRICS_NAMESPACE": "SniperTest",
-    "TABLE_NAME": "snipes-unit",
-    # Where the functions find their secrets (unit tests pass explicit values).
-    "APP_SECRETS_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:unit",
-    "TOKEN_KMS_KEY_ID": "alias/snipes-unit-ebay-tokens",
-    "EMAIL_FROM": "sniper@example.com",
-}.items():
-    os.environ.setdefault(_key, _value)
+prepare_process(offline_environment("unit", "SniperTest"))
 
 from sandbox.stack import LocalStack, StackConfig, local_stack  # noqa: E402
 

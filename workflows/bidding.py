@@ -129,13 +129,7 @@ def _claim(services: Services, request: PlaceBidInput) -> Snipe:
 
 
 def _fail(services: Services, snipe: Snipe, reason: Reason) -> None:
-    services.store.transition(
-        snipe.snipe_id,
-        allowed_from={SnipeStatus.BIDDING},
-        to=SnipeStatus.FAILED,
-        reason=reason,
-        user_id=snipe.user_id,
-    )
+    services.store.end(snipe, SnipeStatus.FAILED, reason)
     count_failed(reason)
 
 
@@ -414,13 +408,7 @@ def _recheck(
     """Apply the wake-time re-check; returns the snipe with its current plan."""
     check = recheck_listing(services, snipe, now)
     if check.verdict is Verdict.SKIP and check.reason is not None:
-        services.store.transition(
-            snipe.snipe_id,
-            allowed_from={SnipeStatus.BIDDING},
-            to=SnipeStatus.SKIPPED,
-            reason=check.reason,
-            user_id=snipe.user_id,
-        )
+        services.store.end(snipe, SnipeStatus.SKIPPED, check.reason)
         metrics.add_metric(name="SnipesSkipped", unit="Count", value=1)
         raise SnipeSkipped(check.reason.value, REASON_TEXT[check.reason])
     if check.end_at is None:

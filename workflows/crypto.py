@@ -44,13 +44,12 @@ import binascii
 import re
 import secrets
 from collections.abc import Mapping
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, TypedDict
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from workflows import budget
+from workflows import aws
 from workflows.errors import StoreUnavailable
 
 if TYPE_CHECKING:
@@ -157,7 +156,7 @@ class TokenVault:
 
     @property
     def client(self) -> KMSClient:
-        return self._client or default_client()
+        return self._client or aws.client("kms")
 
     def __repr__(self) -> str:
         return f"TokenVault(kms_key_id={self.kms_key_id!r})"
@@ -195,56 +194,36 @@ class TokenVault:
 
     def _encrypt(self, chunk: bytes, context: dict[str, str]) -> bytes:
         try:
-            response = self.client.encrypt(
-                KeyId=self.kms_key_id, Plaintext=chunk, EncryptionContext=context
-            )
+            with _kms_errors():
+                response = self.client.encrypt(
+                    KeyId=self.kms_key_id, Plaintext=chunk, EncryptionContext=context
+                )
         except ClientError as exc:
-            _raise_transient(exc)
             raise TokenEncryptionFailed(
-                f"KMS refused to encrypt ({_error_code(exc)})"
+                f"KMS refused to encrypt ({aws.error_code(exc, 'unknown')})"
             ) from exc
-        except BotoCoreError as exc:
-            _unreachable(exc)
         return response["CiphertextBlob"]
 
     def _decrypt(self, blob: bytes, context: dict[str, str]) -> bytes:
         try:
-            response = self.client.decrypt(
-                CiphertextBlob=blob, EncryptionContext=context, KeyId=self.kms_key_id
-            )
+            with _kms_errors():
+                response = self.client.decrypt(
+                    CiphertextBlob=blob,
+                    EncryptionContext=context,
+                    KeyId=self.kms_key_id,
+                )
         except ClientError as exc:
-            _raise_transient(exc)
+            code = aws.error_code(exc, "unknown")
             raise TokenDecryptionFailed(
-                f"KMS did not decrypt the sealed value ({_error_code(exc)})"
+                f"KMS did not decrypt the sealed value ({code})"
             ) from exc
-        except BotoCoreError as exc:
-            _unreachable(exc)
         return response["Plaintext"]
 
 
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "unknown"))
-
-
-def _raise_transient(exc: ClientError) -> None:
-    if _error_code(exc) in _TRANSIENT:
-        raise StoreUnavailable("KMS is busy; retry shortly") from exc
-
-
-def _unreachable(exc: BotoCoreError) -> NoReturn:
-    raise StoreUnavailable("KMS is unreachable") from exc
-
-
-def default_client() -> KMSClient:
-    return _cached_client()
-
-
-@lru_cache(maxsize=1)
-def _cached_client() -> KMSClient:
-    # Timeouts and attempts: workflows.budget (per function, from the environment).
-    return boto3.client("kms", config=budget.aws_client_config())
-
-
-def reset_client() -> None:
-    """Forget the cached client (the endpoint or credentials changed)."""
-    _cached_client.cache_clear()
+def _kms_errors() -> AbstractContextManager[None]:
+    return aws.translate_errors(
+        StoreUnavailable,
+        busy_codes=_TRANSIENT,
+        busy="KMS is busy; retry shortly",
+        unreachable="KMS is unreachable",
+    )

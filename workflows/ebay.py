@@ -7,20 +7,33 @@ exception messages never carry tokens, secrets or authorization codes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
-from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import quote, urlencode
 
 import httpx
 
+from workflows.ebay_errors import EbayApiError as EbayApiError
+from workflows.ebay_errors import EbayAuthError as EbayAuthError
+from workflows.ebay_errors import EbayError as EbayError
+from workflows.ebay_errors import EbayInvalidGrant as EbayInvalidGrant
+from workflows.ebay_errors import EbayItemNotFound as EbayItemNotFound
+from workflows.ebay_errors import EbayProtocolError as EbayProtocolError
+from workflows.ebay_errors import EbayUnavailable as EbayUnavailable
+from workflows.http import DEFAULT_TIMEOUT, HttpClientOwner
+from workflows.item_reference import InvalidItemReference as InvalidItemReference
+from workflows.item_reference import ItemRef as ItemRef
+from workflows.item_reference import parse_item_reference as parse_item_reference
+from workflows.money import Money
+
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 OFFER_SCOPE = "https://api.ebay.com/oauth/api_scope/buy.offer.auction"
-DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 # httpx drops idle pooled connections after 5 s by default; keep them longer so a
 # warm_up() a few seconds before the bid still saves the TLS handshake.
 DEFAULT_LIMITS = httpx.Limits(max_keepalive_connections=10, keepalive_expiry=60.0)
@@ -58,6 +71,14 @@ class Amount:
         if not isinstance(self.value, Decimal) or not self.value.is_finite():
             raise ValueError("Amount.value must be a finite Decimal")
 
+    def to_money(self) -> Money | None:
+        """As ``Money`` (minor units), or None when eBay's value does not fit
+        the currency (more decimals than it has, or an unknown code)."""
+        try:
+            return Money.from_decimal(self.value, self.currency)
+        except ValueError:
+            return None
+
     def to_json(self) -> dict[str, str]:
         """eBay's Amount shape; the value is plain notation (``"25.00"``)."""
         return {"currency": self.currency, "value": format(self.value, "f")}
@@ -85,14 +106,6 @@ class UserTokens:
     access_token: AccessToken
     refresh_token: str = field(repr=False)
     refresh_expires_at: datetime
-
-
-@dataclass(frozen=True)
-class ItemRef:
-    """A RESTful (``v1|<legacy>|<variation>``) or legacy (numeric) item id."""
-
-    kind: Literal["restful", "legacy"]
-    value: str
 
 
 @dataclass(frozen=True)
@@ -247,123 +260,6 @@ def _opt_amount(value: Any) -> Amount | None:
     return Amount(Decimal(str(raw)), str(currency))
 
 
-# --- item references -------------------------------------------------------
-
-
-class InvalidItemReference(ValueError):
-    """The text is not an eBay item id or listing URL."""
-
-
-_RESTFUL_ID = re.compile(r"v1\|[0-9]+\|[0-9]+")
-_LEGACY_ID = re.compile(r"[0-9]{1,19}")
-_EBAY_HOST = re.compile(
-    r"(?:[a-z0-9-]+\.)*ebay\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})\.?",
-    re.IGNORECASE,
-)
-_ITM_PATH = re.compile(r"/itm/(?:[^/]+/)?([0-9]{1,19})/?", re.IGNORECASE)
-
-
-def parse_item_reference(text: str) -> ItemRef:
-    """Parse a RESTful id, a legacy item number or an eBay listing URL."""
-    raw = text.strip()
-    if not raw:
-        raise InvalidItemReference("item reference is empty")
-    decoded = unquote(raw)
-    if _RESTFUL_ID.fullmatch(decoded):
-        return ItemRef("restful", decoded)
-    if _LEGACY_ID.fullmatch(raw):
-        return ItemRef("legacy", raw)
-    ref = _ref_from_url(raw)
-    if ref is None:
-        raise InvalidItemReference(
-            "expected an eBay item number, a RESTful item id (v1|<id>|<variation>)"
-            f" or an eBay listing URL (…/itm/<id>), got {raw[:120]!r}"
-        )
-    return ref
-
-
-def _ref_from_url(raw: str) -> ItemRef | None:
-    parts = urlsplit(raw if "://" in raw else f"https://{raw}")
-    if parts.scheme.lower() not in ("http", "https"):
-        return None
-    if not _EBAY_HOST.fullmatch(parts.hostname or ""):
-        return None
-    query = parse_qs(parts.query)
-    match = _ITM_PATH.fullmatch(parts.path)
-    item_id = match.group(1) if match else (query.get("item") or [""])[0]
-    if not _LEGACY_ID.fullmatch(item_id):
-        return None
-    variation = (query.get("var") or [""])[0]
-    if variation.isdecimal() and variation.isascii() and int(variation) != 0:
-        return ItemRef("restful", f"v1|{item_id}|{variation}")
-    return ItemRef("legacy", item_id)
-
-
-# --- errors ----------------------------------------------------------------
-
-
-class EbayError(Exception):
-    """Base class for eBay client errors."""
-
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-
-
-class EbayUnavailable(EbayError):
-    """Transient: 5xx, 429, timeout or connection failure.
-
-    ``request_sent`` is False only when the request never left this process
-    (the connection could not be opened): then eBay cannot have acted on it.
-    Otherwise (a timeout or a reset after the write, a 5xx) a write such as a
-    bid may have taken effect: ask eBay before sending it again.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        http_status: int | None = None,
-        request_sent: bool = True,
-    ) -> None:
-        super().__init__(message, http_status=http_status)
-        self.request_sent = request_sent
-
-
-class EbayAuthError(EbayError):
-    """Access token rejected (401) or bad client credentials (invalid_client)."""
-
-
-class EbayInvalidGrant(EbayError):
-    """Refresh token revoked/unknown or bad authorization code: re-consent."""
-
-
-class EbayProtocolError(EbayError):
-    """A 2xx/3xx response eBay should not send (unparseable or wrong shape)."""
-
-
-class EbayApiError(EbayError):
-    """A 4xx with eBay's error envelope (first error's id and message)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        http_status: int,
-        error_id: int | None,
-        errors: list[dict[str, Any]],
-        summary: str | None = None,
-    ) -> None:
-        super().__init__(summary or message, http_status=http_status)
-        self.error_id = error_id
-        self.message = message
-        self.errors = errors
-
-
-class EbayItemNotFound(EbayApiError):
-    """Browse could not find the item (404 or errorId 11001/11003/11006/11012)."""
-
-
 def _redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret:
@@ -392,7 +288,16 @@ def _json_or_none(response: httpx.Response) -> Any:
 # --- client ----------------------------------------------------------------
 
 
-class EbayClient:
+class AppTokenSource(Protocol):
+    """Where ``EbayClient`` gets its application token (``workflows.app_token``:
+    one token shared by all containers)."""
+
+    def get(self) -> AccessToken: ...
+
+    def rejected(self, token: AccessToken) -> None: ...
+
+
+class EbayClient(HttpClientOwner):
     """Synchronous eBay client. One httpx.Client (and connection pool) each."""
 
     def __init__(
@@ -405,20 +310,21 @@ class EbayClient:
         http: httpx.Client | None = None,
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         clock: Callable[[], datetime] = _utc_now,
+        on_call: Callable[[str], None] | None = None,
     ) -> None:
         self._base = api_base_url.rstrip("/")
+        # Told of every metered call ("browse", "oauth_client_credentials"):
+        # the daily budget counter (workflows.ebay_budget).
+        self._on_call = on_call
         self._client_id = client_id
         self._marketplace_id = marketplace_id
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         self._basic_auth = f"Basic {basic}"
         self._secrets = (client_secret, basic)
-        self._timeout = timeout
         self._clock = clock
-        self._owns_http = http is None
-        if http is None:
-            http = httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS)
-        self._http = http
+        super().__init__(http, timeout, DEFAULT_LIMITS)
         self._app_token: AccessToken | None = None
+        self._app_tokens: AppTokenSource | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -427,26 +333,26 @@ class EbayClient:
             f" marketplace_id={self._marketplace_id!r})"
         )
 
-    def __enter__(self) -> EbayClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP client if this instance created it."""
-        if self._owns_http:
-            self._http.close()
-
     # OAuth
+
+    def use_app_tokens(self, source: AppTokenSource) -> None:
+        """Take application tokens from ``source`` instead of minting them."""
+        self._app_tokens = source
+
+    def mint_app_token(self) -> AccessToken:
+        """A new application token (client credentials grant; metered)."""
+        form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
+        self._metered("oauth_client_credentials")
+        return self._token_grant("client_credentials", form, ())[0]
 
     def app_token(self) -> AccessToken:
         """Application token (client credentials), cached until 5 min before expiry."""
+        if self._app_tokens is not None:
+            return self._app_tokens.get()
         with self._lock:
             token = self._app_token
             if token is None or not token.is_fresh(self._clock()):
-                form = {"grant_type": "client_credentials", "scope": APP_SCOPE}
-                token = self._token_grant("client_credentials", form, ())[0]
+                token = self.mint_app_token()
                 self._app_token = token
             return token
 
@@ -500,8 +406,18 @@ class EbayClient:
 
     # Browse
 
-    def get_item(self, ref: ItemRef) -> EbayItem:
-        """Fetch an item by RESTful or legacy id with the application token."""
+    def get_item(
+        self,
+        ref: ItemRef,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+        metered: bool = True,
+    ) -> EbayItem:
+        """Fetch an item by RESTful or legacy id with the application token.
+
+        ``metered=False``: the caller already counted the call against the
+        daily budget (``workflows.live``); ``timeout`` overrides the client's.
+        """
         if ref.kind == "restful":
             url = f"{self._base}{BROWSE_PATH}/item/{quote(ref.value, safe='')}"
             params: dict[str, str] | None = None
@@ -510,14 +426,22 @@ class EbayClient:
             params = {"legacy_item_id": ref.value}
         op = "getItem" if ref.kind == "restful" else "getItemByLegacyId"
         token = self.app_token()
+        if metered:
+            self._metered("browse")
         try:
-            data = self._api_call(op, "GET", url, token, params=params, browse=True)
+            data = self._api_call(
+                op, "GET", url, token, params=params, browse=True, timeout=timeout
+            )
         except EbayAuthError:
+            if self._app_tokens is not None:
+                self._app_tokens.rejected(token)
             with self._lock:  # cached token was rejected early: mint a new one once
                 if self._app_token is token:
                     self._app_token = None
             token = self.app_token()
-            data = self._api_call(op, "GET", url, token, params=params, browse=True)
+            data = self._api_call(
+                op, "GET", url, token, params=params, browse=True, timeout=timeout
+            )
         return self._parse(op, EbayItem.from_json, data)
 
     # Developer Analytics
@@ -591,6 +515,11 @@ class EbayClient:
         return bid_id
 
     # plumbing
+
+    def _metered(self, api: str) -> None:
+        if self._on_call is not None:
+            with contextlib.suppress(Exception):  # counting never stops a call
+                self._on_call(api)
 
     def _bidding_url(self, item_id: str) -> str:
         return f"{self._base}{OFFER_PATH}/bidding/{quote(item_id, safe='')}"

@@ -2,8 +2,10 @@
 
 Two families live here:
 
-* Errors the API maps to HTTP responses (``ApiError`` subclasses carry an HTTP
-  status and a machine-readable ``code``).
+* Domain errors (``DomainError`` subclasses) carry a stable, machine-readable
+  ``code``, a message and details, and no HTTP status: the API's one error map
+  (``api/errors.py``) gives each family its status. The rule is written in
+  ``docs/architecture.md`` ("Errors").
 * Errors a task Lambda raises to Step Functions. The exception *class name* is the
   Step Functions error name that ``Retry``/``Catch`` match in
   ``statemachines/snipe.asl.json``; renaming a class is a breaking change for the
@@ -17,10 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 
-class ApiError(Exception):
-    """An error with an HTTP status and a stable, machine-readable code."""
+class DomainError(Exception):
+    """A refusal with a stable, machine-readable code (no HTTP status)."""
 
-    status: int = 400
     code: str = "BAD_REQUEST"
 
     def __init__(
@@ -37,37 +38,35 @@ class ApiError(Exception):
         self.details: dict[str, Any] = details or {}
 
 
-class Unauthorized(ApiError):
-    status = 401
+# The former name, kept while branches written against it merge.
+ApiError = DomainError
+
+
+class Unauthorized(DomainError):
     code = "UNAUTHORIZED"
 
 
-class NotFound(ApiError):
-    status = 404
+class NotFound(DomainError):
     code = "NOT_FOUND"
 
 
-class Conflict(ApiError):
-    status = 409
+class Conflict(DomainError):
     code = "CONFLICT"
 
 
-class Unprocessable(ApiError):
-    status = 422
+class Unprocessable(DomainError):
     code = "UNPROCESSABLE"
 
 
-class UpstreamUnavailable(ApiError):
+class UpstreamUnavailable(DomainError):
     """A dependency (eBay) failed transiently; the client may retry."""
 
-    status = 502
     code = "EBAY_UNAVAILABLE"
 
 
-class ServiceUnavailable(ApiError):
+class ServiceUnavailable(DomainError):
     """Our own storage or workflow engine is throttled or unavailable."""
 
-    status = 503
     code = "SERVICE_UNAVAILABLE"
 
     def __init__(self, message: str, *, retry_after_seconds: int = 2) -> None:
@@ -124,6 +123,109 @@ class WorkflowUnavailable(ServiceUnavailable):
     code = "WORKFLOW_UNAVAILABLE"
 
 
+# --- use-case errors (workflows.scheduling, workflows.linking, the store) ------
+
+
+class InvalidItemId(Unprocessable):
+    code = "INVALID_ITEM_ID"
+
+
+class ItemNotFound(NotFound):
+    code = "ITEM_NOT_FOUND"
+
+
+class NotAnAuction(Unprocessable):
+    code = "NOT_AN_AUCTION"
+
+
+class AuctionEnded(Conflict):
+    code = "AUCTION_ENDED"
+
+
+class AuctionEndingTooSoon(Conflict):
+    code = "AUCTION_ENDING_TOO_SOON"
+
+
+class CurrencyMismatch(Unprocessable):
+    code = "CURRENCY_MISMATCH"
+
+
+class MaxBidTooLow(Unprocessable):
+    code = "MAX_BID_TOO_LOW"
+
+
+class EbayNotLinked(Conflict):
+    code = "EBAY_NOT_LINKED"
+
+
+class EbayRelinkRequired(Conflict):
+    """eBay refused the stored authorization; the user has to link again."""
+
+    code = "EBAY_RECONNECT_REQUIRED"
+
+
+class EbayBadResponse(UpstreamUnavailable):
+    """eBay answered, but not with anything usable (protocol or auth problem)."""
+
+    code = "EBAY_ERROR"
+
+
+class SnipeAlreadyBidding(Conflict):
+    code = "SNIPE_ALREADY_BIDDING"
+
+
+class SnipeAlreadyFinished(Conflict):
+    code = "SNIPE_ALREADY_FINISHED"
+
+
+class InvalidTimeRange(Unprocessable):
+    code = "INVALID_TIME_RANGE"
+
+
+class SnipeModified(Conflict):
+    """Concurrent edits kept changing the snipe; read it again and retry."""
+
+    code = "SNIPE_MODIFIED"
+
+
+class TooManyActiveSnipes(DomainError):
+    """The user already has ``Settings.max_active_snipes_per_user`` active snipes."""
+
+    code = "TOO_MANY_ACTIVE_SNIPES"
+
+
+class InvalidState(DomainError):
+    """The state is malformed, tampered with, or was issued to another user."""
+
+    code = "INVALID_STATE"
+
+
+class StateExpired(DomainError):
+    code = "STATE_EXPIRED"
+
+
+class StateAlreadyUsed(DomainError):
+    code = "STATE_ALREADY_USED"
+
+
+class EbayCodeRejected(DomainError):
+    """eBay's ``invalid_grant`` for the authorization code."""
+
+    code = "EBAY_CODE_REJECTED"
+
+
+class InvalidCursor(DomainError):
+    code = "INVALID_CURSOR"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "IDEMPOTENCY_IN_PROGRESS"
+
+
 # --- task errors: class name == Step Functions error name ----------------------
 
 
@@ -138,7 +240,12 @@ class SnipeNotActive(TaskError):
     """
 
 
-class EbayUnavailable(TaskError):
+class TransientTaskError(TaskError):
+    """Transient: the state machine's Retry lists name every subclass a task
+    raises (``tests/unit/test_template.py`` checks both ways)."""
+
+
+class EbayUnavailable(TransientTaskError):
     """eBay answered 5xx/429 or timed out. Transient: the state machine retries."""
 
 
@@ -151,7 +258,7 @@ class BidOutcomeUnknown(TaskError):
     """
 
 
-class EmailUnavailable(TaskError):
+class EmailUnavailable(TransientTaskError):
     """Postmark answered 429/5xx or timed out. Retried by the state machine."""
 
 
@@ -187,10 +294,3 @@ class SnipeRescheduled(TaskError):
 
 class EbayReconnectRequired(SnipeFailedPermanently):
     """eBay refused the user's refresh token (revoked or expired)."""
-
-
-# Error names the state machine retries: only transient ones.
-TRANSIENT_TASK_ERRORS = (
-    EbayUnavailable,
-    EmailUnavailable,
-)

@@ -24,12 +24,11 @@ no answer is a possible win. If no slot came free, the member ends SKIPPED
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from workflows import ebay
 from workflows.errors import (
@@ -38,6 +37,8 @@ from workflows.errors import (
     SnipeSkipped,
     TransitionRejected,
 )
+from workflows.ids import is_ulid, new_ulid
+from workflows.json_types import WholeNumbers
 from workflows.models import (
     REASON_TEXT,
     Group,
@@ -45,6 +46,7 @@ from workflows.models import (
     ResultRecord,
     Snipe,
     SnipeStatus,
+    text_field,
 )
 from workflows.money import Money
 from workflows.observability import logger, metrics
@@ -56,7 +58,6 @@ from workflows.timing import to_z
 # in time: the later one counts the earlier one as a possible win.
 PROXIMITY = timedelta(seconds=30)
 GROUP_ID_PREFIX = "grp_"
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_WINS_WANTED = 100
@@ -65,11 +66,9 @@ _MAX_ROUNDS = 3
 
 GroupName = Annotated[
     str,
-    Field(
-        strict=True,
-        min_length=1,
-        max_length=100,
-        description="Your name for the group (1-100 characters)",
+    text_field(
+        100,
+        "Your name for the group (1-100 characters)",
         examples=["Film cameras: one is enough"],
     ),
 ]
@@ -85,14 +84,14 @@ WinsWanted = Annotated[
 ]
 
 
-class CreateGroupRequest(BaseModel):
+class CreateGroupRequest(WholeNumbers):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: GroupName
     wins_wanted: WinsWanted = 1
 
 
-class UpdateGroupRequest(BaseModel):
+class UpdateGroupRequest(WholeNumbers):
     """Change the name and/or ``wins_wanted`` (not below the slots in use)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -102,6 +101,9 @@ class UpdateGroupRequest(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> Self:
+        for name in ("name", "wins_wanted"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep it")
         if self.name is None and self.wins_wanted is None:
             raise ValueError("give name and/or wins_wanted")
         return self
@@ -169,11 +171,8 @@ def proximity_warnings(
 
 
 def new_group_id(now: datetime) -> str:
-    """``grp_`` + a ULID: 48-bit millisecond time + 80 random bits, base32."""
-    millis = int(now.timestamp() * 1000)
-    value = (millis << 80) | secrets.randbits(80)
-    chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
-    return GROUP_ID_PREFIX + "".join(chars)
+    """``grp_`` + a ULID (``workflows.ids``)."""
+    return new_ulid(GROUP_ID_PREFIX, now)
 
 
 def create_group(
@@ -282,12 +281,7 @@ def _get_quietly(services: Services, snipe_id: str) -> Snipe | None:
 
 
 def _valid_group_id(group_id: str) -> bool:
-    rest = group_id.removeprefix(GROUP_ID_PREFIX)
-    return (
-        group_id.startswith(GROUP_ID_PREFIX)
-        and len(rest) == 26
-        and all(c in _CROCKFORD for c in rest)
-    )
+    return is_ulid(group_id, GROUP_ID_PREFIX)
 
 
 # --- the bid task: a slot before the bid ---------------------------------------
@@ -324,13 +318,7 @@ def claim_group_slot(
             return snipe.model_copy(update={"group_id": None, "group_slot": None})
         if full is None or not _free_settled_slots(services, snipe, full, token):
             break
-    services.store.transition(
-        snipe.snipe_id,
-        allowed_from={SnipeStatus.BIDDING},
-        to=SnipeStatus.SKIPPED,
-        reason=Reason.GROUP_SATISFIED,
-        user_id=snipe.user_id,
-    )
+    services.store.end(snipe, SnipeStatus.SKIPPED, Reason.GROUP_SATISFIED)
     metrics.add_metric(name="SnipesSkipped", unit="Count", value=1)
     logger.info("group satisfied; no bid", extra={"group_id": group_id})
     raise SnipeSkipped(

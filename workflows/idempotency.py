@@ -37,10 +37,14 @@ from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import (
 )
 
 from workflows import scheduling
-from workflows.errors import Conflict, StoreUnavailable
-from workflows.models import Snipe
+from workflows.errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    StoreUnavailable,
+)
+from workflows.models import Identity, Snipe
 from workflows.observability import logger
-from workflows.scheduling import CreateSnipeRequest, Identity
+from workflows.scheduling import CreateSnipeRequest
 from workflows.services import Services
 
 if TYPE_CHECKING:
@@ -50,14 +54,6 @@ TTL_SECONDS = 24 * 60 * 60
 KEY_PREFIX = "create_snipe"
 # The Idempotency-Key header: 1-255 visible ASCII characters.
 KEY_PATTERN = r"^[\x21-\x7E]{1,255}$"
-
-
-class IdempotencyKeyReused(Conflict):
-    code = "IDEMPOTENCY_KEY_REUSED"
-
-
-class IdempotencyInProgress(Conflict):
-    code = "IDEMPOTENCY_IN_PROGRESS"
 
 
 def create_snipe_once(

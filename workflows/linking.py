@@ -56,21 +56,24 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from workflows import ebay, postmark
 from workflows.errors import (
-    ApiError,
+    EbayCodeRejected,
     EmailUnavailable,
+    InvalidState,
+    StateAlreadyUsed,
+    StateExpired,
     TransitionRejected,
     UpstreamUnavailable,
 )
-from workflows.models import Reason, Snipe, SnipeStatus
+from workflows.models import Reason, Snipe, SnipeStatus, text_field
 from workflows.observability import logger, metrics
 from workflows.services import Services
 
 if TYPE_CHECKING:
-    from workflows.scheduling import Identity
+    from workflows.models import Identity
 
 STATE_TTL = timedelta(minutes=10)
 EXPIRY_WARNING_WINDOW = timedelta(days=14)
@@ -80,33 +83,6 @@ _STATE_CONTEXT = b"ebay-link-state/v1"
 _NONCE_BYTES = 16
 _STATE_PATTERN = re.compile(r"([A-Za-z0-9_-]{22})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 _UNLINK_PAGE = 100
-
-
-# --- errors (status and code are the API contract) ---------------------------
-
-
-class InvalidState(ApiError):
-    """The state is malformed, tampered with, or was issued to another user."""
-
-    status = 400
-    code = "INVALID_STATE"
-
-
-class StateExpired(ApiError):
-    status = 400
-    code = "STATE_EXPIRED"
-
-
-class StateAlreadyUsed(ApiError):
-    status = 400
-    code = "STATE_ALREADY_USED"
-
-
-class EbayCodeRejected(ApiError):
-    """eBay's ``invalid_grant`` for the authorization code."""
-
-    status = 400
-    code = "EBAY_CODE_REJECTED"
 
 
 # --- inputs and results --------------------------------------------------------
@@ -119,23 +95,13 @@ class EbayCallbackRequest(BaseModel):
 
     code: Annotated[
         str,
-        Field(
-            strict=True,
-            min_length=1,
-            max_length=2048,
-            description=(
-                "The `code` query parameter of eBay's redirect (URL-decoded or not)"
-            ),
+        text_field(
+            2048, "The `code` query parameter of eBay's redirect (URL-decoded or not)"
         ),
     ]
     state: Annotated[
         str,
-        Field(
-            strict=True,
-            min_length=1,
-            max_length=512,
-            description="The `state` query parameter of eBay's redirect, unchanged",
-        ),
+        text_field(512, "The `state` query parameter of eBay's redirect, unchanged"),
     ]
 
 
@@ -272,7 +238,7 @@ def complete_link(
         # this module for warn_expiring_links only, and workflows.scheduling
         # (with groups and recheck) is not otherwise on its path. The API,
         # which links accounts, has imported it already (api.auth).
-        from workflows.scheduling import EbayBadResponse
+        from workflows.errors import EbayBadResponse
 
         raise EbayBadResponse("eBay returned an unexpected answer") from exc
     services.store.put_ebay_account(
@@ -336,7 +302,7 @@ def _skip_unlinked(services: Services, snipe: Snipe) -> bool:
     executions = services.executions
     if executions is not None:
         # Not at module level, see complete_link (unlinking is an API action).
-        from workflows.scheduling import execution_arn_for
+        from workflows.executions import execution_arn_for
 
         arn = skipped.execution_arn or execution_arn_for(
             executions.state_machine_arn, skipped.snipe_id

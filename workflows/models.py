@@ -11,13 +11,35 @@ Every change is a conditional write in ``workflows.store``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from workflows.money import Money
 from workflows.timing import SnipePlan
+
+
+def text_field(max_length: int, description: str, **extra: Any) -> Any:
+    """A request field: a JSON string (never coerced) of 1 to ``max_length``
+    characters; ``extra`` as pydantic's ``Field`` takes it (pattern, examples)."""
+    return Field(
+        strict=True,
+        min_length=1,
+        max_length=max_length,
+        description=description,
+        **extra,
+    )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The caller, as API Gateway's Cognito authorizer vouches for them."""
+
+    user_id: str
+    email: str
 
 
 class SnipeStatus(StrEnum):

@@ -18,6 +18,15 @@ _EXPONENTS: dict[str, int] = {"JPY": 0, "KRW": 0, "HUF": 2, "BHD": 3, "KWD": 3}
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
+def currencies_by_exponent() -> dict[int, list[str]]:
+    """The currencies whose minor unit is not 1/100, by decimal places."""
+    by_exponent: dict[int, list[str]] = {}
+    for currency, exponent in sorted(_EXPONENTS.items()):
+        if exponent != 2:
+            by_exponent.setdefault(exponent, []).append(currency)
+    return by_exponent
+
+
 def minor_exponent(currency: str) -> int:
     """Number of decimal places of the currency's minor unit."""
     return _EXPONENTS.get(currency, 2)

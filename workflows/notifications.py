@@ -262,12 +262,8 @@ def notify_pending(services: Services, snipe_id: str) -> PendingOutput:
     )
     # If the status moved meanwhile the claim record stays; the email went out.
     with contextlib.suppress(TransitionRejected):
-        services.store.transition(
-            snipe.snipe_id,
-            allowed_from={snipe.status},
-            to=snipe.status,
-            fields={"pending_notice": sent.model_dump(mode="json")},
-            user_id=snipe.user_id,
+        services.store.record_fields(
+            snipe, {"pending_notice": sent.model_dump(mode="json")}
         )
     return PendingOutput(email=EmailOutcome.SENT)
 
@@ -292,12 +288,8 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
             "notify reached with an active snipe", extra={"status": snipe.status}
         )
     try:
-        snipe = services.store.transition(
-            snipe.snipe_id,
-            allowed_from=ACTIVE_STATUSES,
-            to=SnipeStatus.FAILED,
-            reason=reason,
-            user_id=snipe.user_id,
+        snipe = services.store.end(
+            snipe, SnipeStatus.FAILED, reason, allowed_from=ACTIVE_STATUSES
         )
     except TransitionRejected:  # another writer finished it meanwhile
         return services.store.get(request.snipe_id)
@@ -306,12 +298,8 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
 
 
 def _record(services: Services, snipe: Snipe, record: NotificationRecord) -> None:
-    services.store.transition(
-        snipe.snipe_id,
-        allowed_from={snipe.status},
-        to=snipe.status,
-        fields={"notification": record.model_dump(mode="json")},
-        user_id=snipe.user_id,
+    services.store.record_fields(
+        snipe, {"notification": record.model_dump(mode="json")}
     )
 
 
@@ -323,19 +311,8 @@ def compose_pending_email(snipe: Snipe, from_address: str) -> postmark.EmailMess
         "We keep asking and will email you the final result (for up to 24 hours).",
         f"Your maximum bid was {snipe.max_bid}.",
     ]
-    if snipe.item.item_url:
-        lines.append(f"Listing: {snipe.item.item_url}")
-    lines.append(f"Snipe id: {snipe.snipe_id}")
-    text = "\n\n".join(lines)
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
-    return postmark.EmailMessage(
-        from_address=from_address,
-        to=snipe.user_email,
-        subject=f"Result pending: {title}",
-        text_body=text,
-        html_body=f"<html><body>{body}</body></html>",
-        tag="snipe-pending",
-        metadata={"snipe_id": snipe.snipe_id},
+    return _message(
+        snipe, from_address, f"Result pending: {title}", lines, tag="snipe-pending"
     )
 
 
@@ -368,6 +345,14 @@ def compose_email(snipe: Snipe, from_address: str) -> postmark.EmailMessage:
             f"Our bid reached eBay {snipe.bid.fire_error_ms:+.1f} ms from the planned "
             "time."
         )
+    tag = f"snipe-{snipe.status.value.lower()}"
+    return _message(snipe, from_address, subject, lines, tag=tag)
+
+
+def _message(
+    snipe: Snipe, from_address: str, subject: str, lines: list[str], *, tag: str
+) -> postmark.EmailMessage:
+    """The email of ``lines`` (and the listing and snipe id), text and HTML."""
     if snipe.item.item_url:
         lines.append(f"Listing: {snipe.item.item_url}")
     lines.append(f"Snipe id: {snipe.snipe_id}")
@@ -379,6 +364,6 @@ def compose_email(snipe: Snipe, from_address: str) -> postmark.EmailMessage:
         subject=subject,
         text_body=text,
         html_body=f"<html><body>{body}</body></html>",
-        tag=f"snipe-{snipe.status.value.lower()}",
+        tag=tag,
         metadata={"snipe_id": snipe.snipe_id},
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+from workflows.http import DEFAULT_TIMEOUT, HttpClientOwner
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class PostmarkUnavailable(PostmarkError):
     """Transient: 429, 5xx, timeout or connection failure."""
 
 
-class PostmarkClient:
+class PostmarkClient(HttpClientOwner):
     """Synchronous Postmark client with one reusable httpx.Client."""
 
     def __init__(
@@ -94,23 +94,10 @@ class PostmarkClient:
             raise ValueError("server_token is required")
         self._base = base_url.rstrip("/")
         self._token = server_token
-        self._timeout = timeout
-        self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(timeout=timeout)
+        super().__init__(http, timeout)
 
     def __repr__(self) -> str:
         return f"PostmarkClient(base_url={self._base!r})"
-
-    def __enter__(self) -> PostmarkClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP client if this instance created it."""
-        if self._owns_http:
-            self._http.close()
 
     def send(self, message: EmailMessage) -> SendResult:
         """Send one email; raises PostmarkRejected or PostmarkUnavailable."""

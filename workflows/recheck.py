@@ -21,6 +21,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from workflows import ebay
+
+# Where the bid task has found it so far (bidding.py imports it from here).
+from workflows.executions import next_execution_name as next_execution_name
 from workflows.models import Reason, Snipe
 from workflows.money import Money
 from workflows.observability import logger
@@ -67,13 +70,3 @@ def recheck_listing(services: Services, snipe: Snipe, now: datetime) -> Recheck:
         verdict = Verdict.RESCHEDULE if item.end_at > planned else Verdict.FIRE
         return Recheck(verdict, end_at=item.end_at)
     return Recheck(Verdict.FIRE)
-
-
-def next_execution_name(current: str, snipe_id: str) -> str:
-    """``<id>`` -> ``<id>-v2`` -> ``<id>-v3`` ... (traceable in the console)."""
-    if current == snipe_id:
-        return f"{snipe_id}-v2"
-    prefix, _, number = current.rpartition("-v")
-    if prefix == snipe_id and number.isdigit():
-        return f"{snipe_id}-v{int(number) + 1}"
-    return f"{snipe_id}-v2"

@@ -1,8 +1,8 @@
 """The API's use cases: create, list, read and cancel a user's snipes.
 
 No HTTP types here: the functions take ``Services`` and an ``Identity`` and raise
-``ApiError`` subclasses (each with an HTTP status and a machine-readable code)
-that ``api/errors.py`` turns into responses.
+``DomainError`` subclasses (``workflows.errors``: a machine-readable code, no
+HTTP status) that ``api/errors.py`` turns into responses.
 
 Creating a snipe checks the listing with Browse ``getItem`` and refuses what
 cannot be sniped, writes the snipe (SCHEDULED), then starts its Step Functions
@@ -13,30 +13,58 @@ is deleted again, so a failed request leaves nothing half-created behind.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from workflows import budget, ebay, groups
+from workflows import active_items, budget, ebay, groups, live
 from workflows.errors import (
-    ApiError,
-    Conflict,
-    NotFound,
+    AuctionEnded,
+    AuctionEndingTooSoon,
+    CurrencyMismatch,
+    DomainError,
+    EbayBadResponse,
+    EbayNotLinked,
+    EbayRelinkRequired,
+    InvalidItemId,
+    InvalidTimeRange,
+    ItemNotFound,
+    MaxBidTooLow,
+    NotAnAuction,
+    SnipeAlreadyBidding,
+    SnipeAlreadyFinished,
+    SnipeModified,
     SnipeNotFound,
     StoreUnavailable,
+    TooManyActiveSnipes,
     TransitionRejected,
-    Unprocessable,
     UpstreamUnavailable,
-    WorkflowUnavailable,
 )
-from workflows.executions import ExecutionControl, ExecutionNameTaken
-from workflows.models import ItemSnapshot, Reason, Snipe, SnipeStatus
+from workflows.executions import (
+    start_successor,
+    stop_execution,
+    stop_unless_current,
+)
+from workflows.ids import new_ulid
+from workflows.json_types import WholeNumbers
+from workflows.models import (
+    Identity,
+    ItemSnapshot,
+    Reason,
+    Snipe,
+    SnipeStatus,
+    text_field,
+)
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
-from workflows.recheck import next_execution_name
 from workflows.services import Services
 from workflows.timing import SnipePlan, to_z
 
@@ -46,98 +74,17 @@ START_MARGIN = timedelta(seconds=2)
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 # An edit that loses a race with another edit reads the snipe again and retries
-# this many times in all; an offset change tries this many execution names.
+# this many times in all (an offset change tries
+# ``executions.MAX_EXECUTION_NAME_TRIES`` execution names).
 MAX_EDIT_ATTEMPTS = 3
-MAX_EXECUTION_NAME_TRIES = 5
 
 # Crockford base32 ULID after a prefix: 30 characters, sortable by creation time,
 # and a valid Step Functions execution name ([A-Za-z0-9-_], at most 80).
 SNIPE_ID_PREFIX = "snp_"
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SNIPE_ID_PATTERN = re.compile(r"snp_[0-9A-HJKMNP-TV-Z]{26}")
 
 
-# --- errors (status and code are the API contract) ---------------------------
-
-
-class InvalidItemId(Unprocessable):
-    code = "INVALID_ITEM_ID"
-
-
-class ItemNotFound(NotFound):
-    code = "ITEM_NOT_FOUND"
-
-
-class NotAnAuction(Unprocessable):
-    code = "NOT_AN_AUCTION"
-
-
-class AuctionEnded(Conflict):
-    code = "AUCTION_ENDED"
-
-
-class AuctionEndingTooSoon(Conflict):
-    code = "AUCTION_ENDING_TOO_SOON"
-
-
-class CurrencyMismatch(Unprocessable):
-    code = "CURRENCY_MISMATCH"
-
-
-class MaxBidTooLow(Unprocessable):
-    code = "MAX_BID_TOO_LOW"
-
-
-class EbayNotLinked(Conflict):
-    code = "EBAY_NOT_LINKED"
-
-
-class EbayRelinkRequired(Conflict):
-    """eBay refused the stored authorization; the user has to link again."""
-
-    code = "EBAY_RECONNECT_REQUIRED"
-
-
-class EbayBadResponse(UpstreamUnavailable):
-    """eBay answered, but not with anything usable (protocol or auth problem)."""
-
-    code = "EBAY_ERROR"
-
-
-class SnipeAlreadyBidding(Conflict):
-    code = "SNIPE_ALREADY_BIDDING"
-
-
-class SnipeAlreadyFinished(Conflict):
-    code = "SNIPE_ALREADY_FINISHED"
-
-
-class InvalidTimeRange(Unprocessable):
-    code = "INVALID_TIME_RANGE"
-
-
-class SnipeModified(Conflict):
-    """Concurrent edits kept changing the snipe; read it again and retry."""
-
-    code = "SNIPE_MODIFIED"
-
-
-class TooManyActiveSnipes(ApiError):
-    """The user already has ``Settings.max_active_snipes_per_user`` active snipes."""
-
-    status = 429
-    code = "TOO_MANY_ACTIVE_SNIPES"
-
-
 # --- inputs ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The caller, as API Gateway's Cognito authorizer vouches for them."""
-
-    user_id: str
-    email: str
 
 
 class MaxBidInput(BaseModel):
@@ -149,7 +96,7 @@ class MaxBidInput(BaseModel):
         str,
         Field(
             strict=True,
-            pattern=r"^[0-9]{1,9}(\.[0-9]{1,3})?$",
+            pattern=r"^(?:[1-9][0-9]{0,8}|0)(?:\.[0-9]{1,3})?$",
             description=(
                 'Decimal amount as a string (never a JSON number), e.g. "123.45";'
                 " at most the currency's number of decimals."
@@ -185,29 +132,23 @@ class MaxBidInput(BaseModel):
 
 GroupIdInput = Annotated[
     str,
-    Field(
-        strict=True,
-        min_length=1,
-        max_length=64,
+    text_field(
+        64,
+        "A win-N group of yours (POST /api/groups)",
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="A win-N group of yours (POST /api/groups)",
     ),
 ]
 
 
-class CreateSnipeRequest(BaseModel):
+class CreateSnipeRequest(WholeNumbers):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     item_id: Annotated[
         str,
-        Field(
-            strict=True,
-            min_length=1,
-            max_length=2048,
-            description=(
-                "eBay item: RESTful id (v1|123456789012|0), legacy item number"
-                " (123456789012) or listing URL (https://www.ebay.com/itm/...)"
-            ),
+        text_field(
+            2048,
+            "eBay item: RESTful id (v1|123456789012|0), legacy item number"
+            " (123456789012) or listing URL (https://www.ebay.com/itm/...)",
             examples=["v1|123456789012|0"],
         ),
     ]
@@ -226,7 +167,7 @@ class CreateSnipeRequest(BaseModel):
     )
 
 
-class EditSnipeRequest(BaseModel):
+class EditSnipeRequest(WholeNumbers):
     """The changes to a SCHEDULED snipe; at least one field.
 
     ``group_id: null`` takes the snipe out of its group; an absent field is
@@ -284,11 +225,8 @@ class SnipePage:
 
 
 def new_snipe_id(now: datetime) -> str:
-    """``snp_`` + a ULID: 48-bit millisecond time + 80 random bits, base32."""
-    millis = int(now.timestamp() * 1000)
-    value = (millis << 80) | secrets.randbits(80)
-    chars = [_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5)]
-    return SNIPE_ID_PREFIX + "".join(chars)
+    """``snp_`` + a ULID (``workflows.ids``)."""
+    return new_ulid(SNIPE_ID_PREFIX, now)
 
 
 def create_snipe(
@@ -319,6 +257,8 @@ def create_snipe(
         settle_seconds=services.settings.snipe_settle_seconds,
     )
     snipe_id = new_snipe_id(now)
+    # One active snipe per user and item (409 SNIPE_EXISTS names the other).
+    active_items.claim(services, identity.user_id, item.item_id, snipe_id)
     snipe = Snipe(
         snipe_id=snipe_id,
         user_id=identity.user_id,
@@ -439,7 +379,7 @@ def cancel_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe
         raise _not_cancellable(snipe_id, exc.current_status) from exc
     metrics.add_metric(name="SnipesCancelled", unit="Count", value=1)
     logger.info("snipe cancelled", extra={"snipe_id": snipe_id})
-    _stop_execution(services, cancelled)
+    stop_execution(services, cancelled)
     return cancelled
 
 
@@ -482,7 +422,7 @@ def edit_snipe(
         offset = request.bid_offset_seconds
         if offset is not None and offset != snipe.bid_offset_seconds:
             plan = _plan_for_offset(services, snipe, offset)
-            successor = _start_successor(services, snipe, plan)
+            successor = start_successor(services, snipe, plan)
             fields.update(
                 bid_offset_seconds=offset,
                 plan=plan.model_dump(mode="json"),
@@ -495,13 +435,13 @@ def edit_snipe(
             )
         except TransitionRejected as exc:
             if successor is not None:
-                _stop_unless_current(services, snipe_id, successor)
+                stop_unless_current(services, snipe_id, successor)
             if exc.current_status != SnipeStatus.SCHEDULED.value:
                 raise _not_editable(snipe_id, exc.current_status) from exc
             snipe = services.store.get_for_user(identity.user_id, snipe_id)
             continue
         if successor is not None:
-            _stop_execution(
+            stop_execution(
                 services, snipe, cause=f"the snipe was rescheduled ({successor[0]})"
             )
         metrics.add_metric(name="SnipesEdited", unit="Count", value=1)
@@ -565,7 +505,7 @@ def _require_room_for_another(services: Services, identity: Identity) -> None:
 
 def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
     try:
-        return services.ebay.get_item(ref)
+        item = services.ebay.get_item(ref)
     except ebay.EbayItemNotFound as exc:
         raise ItemNotFound(
             f"eBay has no item {ref.value}", details={"item_id": ref.value}
@@ -578,6 +518,9 @@ def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
             extra={"error": type(exc).__name__, "http_status": exc.http_status},
         )
         raise EbayBadResponse("eBay returned an unexpected answer") from exc
+    # A fresh read: the live values of the shared item cache (workflows.live).
+    live.remember(services, item, ref)
+    return item
 
 
 def _check_biddable(
@@ -627,12 +570,7 @@ def _check_biddable(
 
 
 def _money(amount: ebay.Amount | None) -> Money | None:
-    if amount is None:
-        return None
-    try:
-        return Money.from_decimal(amount.value, amount.currency)
-    except ValueError:
-        return None
+    return None if amount is None else amount.to_money()
 
 
 def _snapshot(item: ebay.EbayItem, end_at: datetime, marketplace: str) -> ItemSnapshot:
@@ -657,11 +595,11 @@ def _delete_quietly(services: Services, snipe_id: str) -> None:
         logger.exception("could not remove the snipe", extra={"snipe_id": snipe_id})
 
 
-def _not_cancellable(snipe_id: str, current: str | None) -> ApiError:
+def _not_cancellable(snipe_id: str, current: str | None) -> DomainError:
     return _too_late(snipe_id, current, "it can no longer be cancelled")
 
 
-def _too_late(snipe_id: str, current: str | None, consequence: str) -> ApiError:
+def _too_late(snipe_id: str, current: str | None, consequence: str) -> DomainError:
     """The error for a snipe that is gone (404), bidding or finished (409)."""
     if current is None:
         return SnipeNotFound(f"no snipe {snipe_id}")
@@ -681,7 +619,7 @@ def _require_editable(snipe: Snipe) -> None:
         raise _not_editable(snipe.snipe_id, snipe.status.value)
 
 
-def _not_editable(snipe_id: str, current: str | None) -> ApiError:
+def _not_editable(snipe_id: str, current: str | None) -> DomainError:
     return _too_late(snipe_id, current, "the snipe can no longer be changed")
 
 
@@ -732,99 +670,3 @@ def _plan_for_offset(services: Services, snipe: Snipe, offset: int) -> SnipePlan
             },
         )
     return plan
-
-
-def _require_executions(services: Services) -> ExecutionControl:
-    if services.executions is None:
-        raise RuntimeError("STATE_MACHINE_ARN is not configured")
-    return services.executions
-
-
-def _current_execution_name(snipe: Snipe) -> str:
-    if snipe.execution_name:
-        return snipe.execution_name
-    if snipe.execution_arn:
-        return snipe.execution_arn.rsplit(":", 1)[-1]
-    return snipe.snipe_id
-
-
-def _start_successor(
-    services: Services, snipe: Snipe, plan: SnipePlan
-) -> tuple[str, str]:
-    """Start ``<id>-v<n+1>`` with the new plan: (name, ARN).
-
-    Not current until the edit's write names it. A name left taken by an
-    earlier attempt that did not finish (another input, or ended) is skipped.
-    """
-    executions = _require_executions(services)
-    execution_input = {
-        "snipe_id": snipe.snipe_id,
-        "item_id": snipe.item.item_id,
-        "plan": plan.as_execution_input(),
-    }
-    name = _current_execution_name(snipe)
-    for _ in range(MAX_EXECUTION_NAME_TRIES):
-        name = next_execution_name(name, snipe.snipe_id)
-        try:
-            return name, executions.start(name, execution_input)
-        except ExecutionNameTaken:
-            logger.warning(
-                "execution name taken; trying the next",
-                extra={"snipe_id": snipe.snipe_id, "execution": name},
-            )
-    raise WorkflowUnavailable("no free execution name for the rescheduled snipe")
-
-
-def _stop_unless_current(
-    services: Services, snipe_id: str, successor: tuple[str, str]
-) -> None:
-    """Stop a successor whose edit did not land, unless another edit made the
-    same execution current meanwhile (StartExecution with an identical name
-    and input returns the running execution)."""
-    try:
-        if services.store.get(snipe_id).execution_name == successor[0]:
-            return
-    except SnipeNotFound:
-        pass
-    except StoreUnavailable:
-        logger.warning(
-            "successor left running; it cannot claim the snipe",
-            extra={"snipe_id": snipe_id, "execution": successor[0]},
-        )
-        return
-    executions = _require_executions(services)
-    try:
-        executions.stop(successor[1], cause="the edit that started it was refused")
-    except Exception:
-        logger.warning(
-            "could not stop the successor; it cannot claim the snipe",
-            extra={"snipe_id": snipe_id, "execution": successor[0]},
-            exc_info=True,
-        )
-
-
-def _stop_execution(
-    services: Services, snipe: Snipe, *, cause: str = "cancelled by the user"
-) -> None:
-    """Stop the snipe's execution as ``snipe`` records it. Not fatal: a woken
-    execution that is no longer the snipe's (cancelled, or replaced) cannot
-    claim it and ends quietly."""
-    executions = services.executions
-    if executions is None:
-        return
-    arn = snipe.execution_arn or execution_arn_for(
-        executions.state_machine_arn, _current_execution_name(snipe)
-    )
-    try:
-        executions.stop(arn, cause=cause)
-    except Exception:
-        logger.warning(
-            "could not stop the execution; it will end on its own",
-            extra={"snipe_id": snipe.snipe_id},
-            exc_info=True,
-        )
-
-
-def execution_arn_for(state_machine_arn: str, name: str) -> str:
-    """The ARN Step Functions gives the execution ``name`` of a state machine."""
-    return f"{state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"

@@ -20,15 +20,18 @@ from datetime import datetime
 
 import httpx
 
-from workflows import crypto, executions, secrets, store
+from workflows import aws, secrets
+from workflows.app_token import SharedAppToken
 from workflows.config import Settings, get_settings
 from workflows.crypto import TokenVault
 from workflows.ebay import EbayClient
+from workflows.ebay_budget import DailyBudget
 from workflows.executions import ExecutionControl
 from workflows.observability import logger
 from workflows.postmark import PostmarkClient
 from workflows.secrets import AppSecrets, AppSecretsUnavailable, load_app_secrets
 from workflows.store import SnipeStore
+from workflows.table_access import Table
 from workflows.timing import utc_now
 
 
@@ -46,21 +49,31 @@ class Services:
 def build_services(
     settings: Settings, app_secrets: AppSecrets | None = None
 ) -> Services:
-    """Services for ``settings``; reads the app secrets unless given."""
+    """Services for ``settings``; reads the app secrets unless given.
+
+    The eBay client counts its metered calls in the daily budget
+    (``workflows.ebay_budget``) and takes its application token from the one
+    shared in the table (``workflows.app_token``).
+    """
     app_secrets = app_secrets or load_app_secrets(settings)
     timeout = httpx.Timeout(settings.http_timeout_seconds, connect=3.0)
+    vault = TokenVault(settings.token_kms_key_id)
+    snipe_store = SnipeStore(settings.table_name, vault=vault)
+    table = Table.of(snipe_store)
+    budget = DailyBudget(table)
+    ebay_client = EbayClient(
+        api_base_url=settings.ebay_api_base_url,
+        client_id=app_secrets.ebay_client_id,
+        client_secret=app_secrets.ebay_client_secret.get_secret_value(),
+        marketplace_id=settings.ebay_marketplace_id,
+        timeout=timeout,
+        on_call=lambda api: budget.record(api, utc_now()),
+    )
+    ebay_client.use_app_tokens(SharedAppToken(table, vault, ebay_client.mint_app_token))
     return Services(
         settings=settings,
-        store=SnipeStore(
-            settings.table_name, vault=TokenVault(settings.token_kms_key_id)
-        ),
-        ebay=EbayClient(
-            api_base_url=settings.ebay_api_base_url,
-            client_id=app_secrets.ebay_client_id,
-            client_secret=app_secrets.ebay_client_secret.get_secret_value(),
-            marketplace_id=settings.ebay_marketplace_id,
-            timeout=timeout,
-        ),
+        store=snipe_store,
+        ebay=ebay_client,
         postmark=PostmarkClient(
             base_url=settings.postmark_api_base_url,
             server_token=app_secrets.postmark_server_token.get_secret_value(),
@@ -101,6 +114,4 @@ def reset_services() -> None:
         _current.clear()
     get_settings.cache_clear()
     secrets.reset_cache()
-    store.reset_client()
-    crypto.reset_client()
-    executions.reset_client()
+    aws.reset_clients()

@@ -153,12 +153,8 @@ def _record_no_bid(services: Services, snipe: Snipe) -> CheckResultOutput:
     )
     reason = Reason.EBAY_UNAVAILABLE if unavailable else Reason.BID_NOT_PLACED
     try:
-        snipe = services.store.transition(
-            snipe.snipe_id,
-            allowed_from=_OPEN,
-            to=SnipeStatus.FAILED,
-            reason=reason,
-            user_id=snipe.user_id,
+        snipe = services.store.end(
+            snipe, SnipeStatus.FAILED, reason, allowed_from=_OPEN
         )
     except TransitionRejected:
         return _answer(services.store.get(snipe.snipe_id))
@@ -193,12 +189,8 @@ def _not_settled(services: Services, snipe: Snipe, why: str) -> CheckResultOutpu
     if since_end >= settings.snipe_result_patience_seconds:
         logger.warning("result still unknown; giving up", extra={"why": why})
         try:
-            snipe = services.store.transition(
-                snipe.snipe_id,
-                allowed_from=_OPEN,
-                to=SnipeStatus.FAILED,
-                reason=Reason.RESULT_UNKNOWN,
-                user_id=snipe.user_id,
+            snipe = services.store.end(
+                snipe, SnipeStatus.FAILED, Reason.RESULT_UNKNOWN, allowed_from=_OPEN
             )
         except TransitionRejected:
             snipe = services.store.get(snipe.snipe_id)

@@ -29,7 +29,8 @@ from sandbox.stack import (
     StackConfig,
     local_stack,
 )
-from tests.apigw import api_event, call
+from tests.support.apigw import api_event, call
+from tests.support.stack import wait_until_waiting
 from workflows.models import SnipeStatus
 from workflows.store import SnipeStore
 from workflows.timing import parse_utc
@@ -77,22 +78,6 @@ def create_body(
 def error_code(result: tuple[int, dict[str, str], Any]) -> tuple[int, str]:
     status, _, body = result
     return status, body["error"]["code"]
-
-
-def wait_until_waiting(stack: LocalStack, execution_arn: str) -> None:
-    """Until the execution sits in its first Wait state.
-
-    moto's StopExecution fails (AttributeError in its execution worker) when it
-    arrives before the worker thread has set up; on AWS a stop is accepted at
-    once. Users cancel seconds after creating, so the test waits too.
-    """
-    deadline = time.monotonic() + 5
-    while not any(
-        event["type"] == "WaitStateEntered"
-        for event in stack.aws.execution_history(execution_arn)
-    ):
-        assert time.monotonic() < deadline, "the execution never started waiting"
-        time.sleep(0.01)
 
 
 def test_create_starts_the_execution_with_ids_and_plan_only(

@@ -19,13 +19,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from api.app import app
 from sandbox.stack import LocalStack
-from tests.apigw import api_event, call
-from tests.stack_support import agree, stop_running, wait_until_waiting
+from tests.support.apigw import api_event, call
+from tests.support.stack import agree, post_snipe, stop_running, wait_until_waiting
 from workflows.groups import new_group_id
 from workflows.models import EmailOn, NotificationPreferences, SnipeStatus
 from workflows.scheduling import new_snipe_id
@@ -76,17 +77,7 @@ def _consent(user: User) -> tuple[str, str]:
 
 def _create(stack: LocalStack, user: User, title: str) -> str:
     auction = stack.ebay.create_auction(title=title, start_price="10.00", end_in_s=900)
-    status, _, body = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=user,
-            body={
-                "item_id": auction.item_id,
-                "max_bid": {"value": "25.00", "currency": "USD"},
-            },
-        )
-    )
+    status, _, body = post_snipe(user, auction.item_id)
     assert status == 201, body
     return str(body["snipe_id"])
 
@@ -199,32 +190,11 @@ def list_snipes(stack: LocalStack, victim: Victim, b: User) -> list[Result]:
 
 def create_snipe(stack: LocalStack, victim: Victim, b: User) -> list[Result]:
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=900)
-    result = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=b,
-            body={
-                "item_id": auction.item_id,
-                "max_bid": {"value": "25.00", "currency": "USD"},
-                # Identity comes from the authorizer only; body fields naming a
-                # user are refused.
-                "user_id": victim.user[0],
-            },
-        )
-    )
+    # Identity comes from the authorizer only; body fields naming a user are
+    # refused.
+    result = post_snipe(b, auction.item_id, user_id=victim.user[0])
     assert result[0] == 422, result[2]
-    own = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=b,
-            body={
-                "item_id": auction.item_id,
-                "max_bid": {"value": "25.00", "currency": "USD"},
-            },
-        )
-    )
+    own = post_snipe(b, auction.item_id)
     assert own[0] == 201, own[2]
     wait_until_waiting(
         stack, stack.services.store.get(own[2]["snipe_id"]).execution_arn or ""
@@ -433,7 +403,22 @@ def openapi_document(stack: LocalStack, victim: Victim, b: User) -> list[Result]
     return [result]
 
 
+def preview_item(stack: LocalStack, victim: Victim, b: User) -> list[Result]:
+    """Listings are public eBay data: B may preview A's item, and the answer
+    (from the one shared cache) says nothing about A or A's snipe."""
+    item_id = stack.services.store.get(victim.snipe_ids[0]).item.item_id
+    theirs = call(api_event("GET", f"/api/items/{quote(item_id, safe='')}", user=b))
+    assert theirs[0] == 200, theirs[2]
+    private = [*victim.user, *victim.snipe_ids, victim.cursor, victim.state]
+    assert not any(marker in json.dumps(theirs) for marker in private)
+    other = stack.ebay.create_auction(title="Unrelated lot", end_in_s=600)
+    own = call(api_event("GET", f"/api/items/{quote(other.item_id, safe='')}", user=b))
+    assert own[0] == 200, own[2]
+    return [own]
+
+
 CASES: dict[tuple[str, str], Case] = {
+    ("GET", "/api/items/<ref>"): preview_item,
     ("GET", "/api/snipes/<snipe_id>"): get_snipe,
     ("DELETE", "/api/snipes/<snipe_id>"): cancel_snipe,
     ("PATCH", "/api/snipes/<snipe_id>"): edit_snipe,

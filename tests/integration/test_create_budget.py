@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.stack import LocalStack
-from tests.apigw import api_event, call
+from tests.support.apigw import api_event, call
 from workflows import budget
 
 # ApiFunction's client limits (template.yaml): 22 s for the write chain, more

@@ -23,8 +23,8 @@ import pytest
 
 from api.app import app
 from sandbox.stack import EBAY_CLIENT_ID, EBAY_RU_NAME, LocalStack
-from tests.apigw import LambdaContext, api_event, call
-from tests.stack_support import agree, stop_running, wait_until_waiting
+from tests.support.apigw import LambdaContext, api_event, call
+from tests.support.stack import agree, post_snipe, stop_running, wait_until_waiting
 from workflows import linking
 from workflows.ebay import OFFER_SCOPE
 from workflows.errors import EmailUnavailable
@@ -473,17 +473,7 @@ def test_after_unlink_creating_a_snipe_is_409_ebay_not_linked(
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=600)
     assert call(api_event("DELETE", "/api/ebay/connection", user=user))[0] == 200
 
-    result = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=user,
-            body={
-                "item_id": auction.item_id,
-                "max_bid": {"value": "25.00", "currency": "USD"},
-            },
-        )
-    )
+    result = post_snipe(user, auction.item_id)
 
     assert error_code(result) == (409, "EBAY_NOT_LINKED")
 

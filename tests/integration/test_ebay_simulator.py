@@ -3,7 +3,7 @@
 Covers the auction engine (proxy bidding, ties, reserve, increments, Buy It Now),
 rivals, getBidding status and settle delay, OAuth grants, fault injection, the
 request log, the admin API and a contract check of every response shape against
-eBay's published OpenAPI (via tests/contract_support.py).
+eBay's published OpenAPI (via tests/support/contract.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sandbox.ebay_sim import (
     to_cents,
 )
 from sandbox.httpserver import BackgroundServer
-from tests.contract_support import ContractViolation, validate_response
+from tests.support.contract import ContractViolation, validate_response
 
 CID, CSEC, RU = "cid", "csec", "sim-ru-name"
 ACCEPT_URL = "http://127.0.0.1:9/ebay/accepted"

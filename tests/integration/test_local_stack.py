@@ -68,6 +68,7 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         "SANDBOX_EBAY_PORT": "0",
         "SANDBOX_POSTMARK_PORT": "0",
         "SANDBOX_MOTO_PORT": "0",
+        "SANDBOX_WEB": "0",  # the web app has its own tests (make web-test)
     }
     started = time.monotonic()
     process = subprocess.Popen(
@@ -114,7 +115,9 @@ def test_api_answers_within_a_minute_and_only_with_a_valid_token(
 
     anonymous = httpx.get(f"{api}/api/snipes")
     assert anonymous.status_code == 401
-    assert anonymous.json() == {"message": "Unauthorized"}  # API Gateway's body
+    assert anonymous.json() == {  # template.yaml's GatewayResponses
+        "error": {"code": "UNAUTHORIZED", "message": "Unauthorized", "details": {}}
+    }
     forged = issue_token("alice", key=b"not-the-sandbox-signing-key-0123456789")
     assert (
         httpx.get(
@@ -133,7 +136,9 @@ def test_api_answers_within_a_minute_and_only_with_a_valid_token(
     ).stdout.strip()
     mine = httpx.get(f"{api}/api/snipes", headers={"Authorization": f"Bearer {token}"})
     assert mine.status_code == 200
-    assert mine.json() == {"items": [], "next_cursor": None}
+    listing = mine.json()
+    assert (listing["items"], listing["next_cursor"]) == ([], None)
+    assert listing["server_time"] == mine.headers["X-Server-Time"]
 
 
 def test_cors_preflight_for_the_frontend_origin(dev_stack: dict[str, Any]) -> None:
@@ -258,6 +263,43 @@ def test_acceptance_held_answer_after_the_bid_still_wins(
         ]:
             assert time.monotonic() < deadline, "no 'You won' email"
             time.sleep(0.2)
+
+
+def test_a_web_app_can_use_the_stack(dev_stack: dict[str, Any]) -> None:
+    """Issue 12: the preflight allows Idempotency-Key, a bad token's 401 is
+    readable by the browser, and eBay's consent page sends the browser to the
+    web app's /ebay/callback with code and state."""
+    api, web = dev_stack["api_url"], "http://127.0.0.1:3000"
+    preflight = httpx.options(
+        f"{api}/api/snipes",
+        headers={
+            "Origin": web,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": (
+                "authorization,content-type,idempotency-key"
+            ),
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == web
+    assert "Idempotency-Key" in preflight.headers["Access-Control-Allow-Headers"]
+
+    refused = httpx.get(
+        f"{api}/api/snipes", headers={"Origin": web, "Authorization": "Bearer x"}
+    )
+    assert refused.status_code == 401
+    assert refused.headers["Access-Control-Allow-Origin"] in (web, "*")
+    assert refused.headers["X-Content-Type-Options"] == "nosniff"
+    assert refused.json()["error"]["code"] == "UNAUTHORIZED"
+
+    token = issue_token("webapp-user", key=dev_stack["key"].read_bytes().strip())
+    auth = {"Authorization": f"Bearer {token}"}
+    consent = httpx.get(f"{api}/api/ebay/connect", headers=auth).json()["url"]
+    agreed = httpx.get(f"{consent}&sim_user=webapp-user", follow_redirects=False)
+    assert agreed.status_code == 302
+    location = agreed.headers["Location"]
+    assert location.startswith(f"{web}/ebay/callback?")
+    assert "code=" in location and "state=" in location
 
 
 def test_ctrl_c_stops_everything(dev_stack: dict[str, Any]) -> None:

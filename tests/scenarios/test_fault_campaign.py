@@ -37,8 +37,8 @@ import pytest
 from sandbox import task_faults
 from sandbox.aws import ACCOUNT_ID
 from sandbox.stack import LocalStack, StackConfig, local_stack
-from tests.apigw import api_event, call
-from tests.stack_support import wait_until_waiting
+from tests.support.apigw import api_event, call
+from tests.support.stack import wait_until_waiting
 from workflows.models import NotificationStatus, Reason, Snipe, SnipeStatus
 from workflows.notifications import SYSTEM_FAILURES
 

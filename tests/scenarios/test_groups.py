@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.apigw import api_event, call
-from tests.scenarios.conftest import Scenario
+from tests.support.apigw import api_event, call
+from tests.support.scenarios import Scenario
 from workflows.models import Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario
@@ -33,21 +33,7 @@ def create_group(scenario: Scenario, wins_wanted: int = 1) -> dict[str, Any]:
 def create_member(
     scenario: Scenario, item_id: str, group_id: str, *, offset: int = 2
 ) -> dict[str, Any]:
-    status, _, body = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=scenario.user,
-            body={
-                "item_id": item_id,
-                "max_bid": {"value": "50.00", "currency": "USD"},
-                "bid_offset_seconds": offset,
-                "group_id": group_id,
-            },
-        )
-    )
-    assert status == 201, body
-    return dict(body)
+    return scenario.create(item_id, offset=offset, group_id=group_id)
 
 
 def group_view(scenario: Scenario, group_id: str) -> dict[str, Any]:
@@ -58,12 +44,16 @@ def group_view(scenario: Scenario, group_id: str) -> dict[str, Any]:
     return dict(body)
 
 
+def group_of_two_auctions(scenario: Scenario) -> tuple[dict[str, Any], str, str]:
+    """A new group and two auctions, ending in about 8 and 18 seconds."""
+    group = create_group(scenario)
+    return group, scenario.auction(end_in_s=8), scenario.auction(end_in_s=18)
+
+
 def test_a_won_member_satisfies_the_group_and_the_next_is_skipped(
     scenario: Scenario,
 ) -> None:
-    group = create_group(scenario)
-    first_item = scenario.auction(end_in_s=8)
-    second_item = scenario.auction(end_in_s=18)
+    group, first_item, second_item = group_of_two_auctions(scenario)
     first = create_member(scenario, first_item, group["group_id"])
     second = create_member(scenario, second_item, group["group_id"])
 
@@ -96,9 +86,7 @@ def test_a_won_member_satisfies_the_group_and_the_next_is_skipped(
 def test_a_lost_member_gives_its_slot_back_and_the_next_one_bids(
     scenario: Scenario,
 ) -> None:
-    group = create_group(scenario)
-    first_item = scenario.auction(end_in_s=8)
-    second_item = scenario.auction(end_in_s=18)
+    group, first_item, second_item = group_of_two_auctions(scenario)
     # A rival outbids the first member after its bid has gone in.
     scenario.stack.ebay.add_rival(first_item, "80.00", seconds_before_end=1)
     first = create_member(scenario, first_item, group["group_id"])

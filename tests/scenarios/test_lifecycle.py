@@ -15,21 +15,14 @@ import time
 import pytest
 
 from sandbox.stack import LocalStack
-from tests.scenarios.conftest import Scenario, seconds_between
+from tests.support.scenarios import (
+    Scenario,
+    assert_settled,
+    seconds_between,
+)
 from workflows.models import NotificationStatus, Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario
-
-HAPPY_PATH = [
-    "Wait until wake-up",
-    "Refresh eBay token",
-    "Place bid",
-    "Wait for auction end",
-    "Check result",
-    "Notify user",
-    "Final status?",
-    "Snipe finished",
-]
 
 
 def test_snipe_wins_against_a_lower_rival(scenario: Scenario) -> None:
@@ -42,11 +35,7 @@ def test_snipe_wins_against_a_lower_rival(scenario: Scenario) -> None:
     run = scenario.finish(created["snipe_id"])
 
     # Then the execution ran the expected states and the snipe is WON at 31.00
-    assert run.description["status"] == "SUCCEEDED"
-    assert run.states == HAPPY_PATH
-    assert run.snipe.status is SnipeStatus.WON
-    assert run.snipe.result is not None and run.snipe.result.final_price is not None
-    assert run.snipe.result.final_price.value == "31.00"
+    assert_settled(run, SnipeStatus.WON, "31.00")
 
     # The bid reached eBay within 100 ms of fire_at
     bids = scenario.offer_requests(item, "place_proxy_bid")
@@ -71,11 +60,7 @@ def test_snipe_loses_to_a_higher_rival(scenario: Scenario) -> None:
     created = scenario.create(item, max_bid="50.00", offset=2)
     run = scenario.finish(created["snipe_id"])
 
-    assert run.description["status"] == "SUCCEEDED"
-    assert run.states == HAPPY_PATH
-    assert run.snipe.status is SnipeStatus.LOST
-    assert run.snipe.result is not None and run.snipe.result.final_price is not None
-    assert run.snipe.result.final_price.value == "51.00"
+    assert_settled(run, SnipeStatus.LOST, "51.00")
     [email] = scenario.emails()
     assert email["Subject"].startswith("Outbid")
     assert "51.00" in email["TextBody"]

@@ -18,7 +18,7 @@ from botocore.stub import Stubber
 from ops.cli import main
 from ops.operator import Operator, OpsConfig
 from sandbox.stack import LocalStack
-from tests.scenarios.conftest import Scenario
+from tests.support.scenarios import Scenario
 from workflows.models import NotificationStatus, SnipeStatus
 from workflows.timing import utc_now
 

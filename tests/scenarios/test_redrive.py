@@ -19,7 +19,7 @@ import pytest
 
 from sandbox import task_faults
 from sandbox.stack import LocalStack, StackConfig, local_stack
-from tests.scenarios.conftest import Scenario
+from tests.support.scenarios import Scenario
 from workflows.models import NotificationStatus, Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario

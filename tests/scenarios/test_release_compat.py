@@ -26,7 +26,7 @@ import pytest
 
 from sandbox.aws import render_definition
 from sandbox.stack import LocalStack
-from tests.scenarios.conftest import Scenario
+from tests.support.scenarios import Scenario
 from workflows.models import NotificationStatus, SnipeStatus
 from workflows.timing import to_z
 

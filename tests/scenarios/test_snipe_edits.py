@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tests.apigw import api_event, call
-from tests.scenarios.conftest import Scenario, seconds_between
-from tests.scenarios.test_lifecycle import HAPPY_PATH
-from tests.stack_support import wait_until_waiting
+from tests.support.api import outcome_counts
+from tests.support.apigw import api_event, call
+from tests.support.scenarios import HAPPY_PATH, Scenario, seconds_between
+from tests.support.stack import wait_until_waiting
 from workflows.models import NotificationStatus, SnipeStatus
 
 pytestmark = pytest.mark.scenario
@@ -131,14 +131,7 @@ def test_stats_after_a_win(scenario: Scenario) -> None:
 
     assert status == 200, body
     [usd] = body["currencies"]
-    assert usd["counts"] == {
-        "WON": 1,
-        "LOST": 0,
-        "SKIPPED": 0,
-        "FAILED": 0,
-        "CANCELLED": 0,
-        "active": 0,
-    }
+    assert usd["counts"] == outcome_counts(WON=1)
     assert usd["total_spent"] == {"value": "31.00", "currency": "USD"}
     assert usd["savings_on_wins"] == {"value": "19.00", "currency": "USD"}
     assert usd["fire_error_ms"]["count"] == 1

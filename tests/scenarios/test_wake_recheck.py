@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.scenarios.conftest import Scenario, seconds_between
+from tests.support.scenarios import Scenario, seconds_between
 from workflows.models import Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-from moto import mock_aws
 
 from api.app import app
-from tests.apigw import USER_B, api_event, call
-from tests.group_support import REGION, GroupWorld, make_services, table_spec
+from tests.support.apigw import USER_B, api_event, call
+from tests.support.groups import GroupWorld, make_services
+from tests.support.table import moto_table
 from workflows.models import SnipeStatus
 from workflows.services import get_services
 
@@ -24,10 +22,7 @@ USER_A = ("user-a", "a@example.com")
 
 @pytest.fixture
 def world() -> Iterator[GroupWorld]:
-    table = f"groups-api-{uuid.uuid4().hex[:12]}"
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(TableName=table, **table_spec())
+    with moto_table("groups-api") as (client, table):
         services, fake = make_services(client, table)
         app.dependency_overrides[get_services] = lambda: services
         try:

@@ -18,8 +18,7 @@ from typing import Any, cast
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsContext
 
-from tests.apigw import USER_B, LambdaContext, api_event, call
-from tests.unit.test_api_snipes import (
+from tests.support.api import (
     ITEM_ID,
     START,
     STATE_MACHINE_ARN,
@@ -27,16 +26,18 @@ from tests.unit.test_api_snipes import (
     assert_error,
     create,
     create_body,
-    env,
     openapi,
+    outcome_counts,
     schema_validator,
 )
+from tests.support.apigw import USER_B, LambdaContext, api_event, call
 from workflows import bidding, groups, idempotency, notifications, postmark
 from workflows.bidding import PlaceBidInput
 from workflows.errors import SnipeNotActive, TransitionRejected, WorkflowUnavailable
-from workflows.executions import ExecutionNameTaken
+from workflows.executions import ExecutionNameTaken, execution_arn_for
 from workflows.models import (
     BidRecord,
+    Identity,
     ItemSnapshot,
     NotificationStatus,
     Reason,
@@ -48,15 +49,11 @@ from workflows.money import Money
 from workflows.notifications import EmailOutcome, NotifyInput
 from workflows.scheduling import (
     CreateSnipeRequest,
-    Identity,
-    execution_arn_for,
     new_snipe_id,
 )
 from workflows.stats import compute_stats
 from workflows.store import IDEMPOTENCY_PARTITION
 from workflows.timing import SnipePlan, to_z
-
-__all__ = ["env"]  # the fixture, shared with test_api_snipes
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -973,14 +970,7 @@ def test_stats_per_currency(env: Env) -> None:
         "currencies": [
             {
                 "currency": "EUR",
-                "counts": {
-                    "WON": 1,
-                    "LOST": 0,
-                    "SKIPPED": 0,
-                    "FAILED": 0,
-                    "CANCELLED": 0,
-                    "active": 0,
-                },
+                "counts": outcome_counts(WON=1),
                 "total_spent": {"value": "80.00", "currency": "EUR"},
                 "savings_on_wins": {"value": "10.00", "currency": "EUR"},
                 "priced_wins": 1,
@@ -988,14 +978,9 @@ def test_stats_per_currency(env: Env) -> None:
             },
             {
                 "currency": "USD",
-                "counts": {
-                    "WON": 3,
-                    "LOST": 1,
-                    "SKIPPED": 1,
-                    "FAILED": 1,
-                    "CANCELLED": 1,
-                    "active": 2,
-                },
+                "counts": outcome_counts(
+                    WON=3, LOST=1, SKIPPED=1, FAILED=1, CANCELLED=1, active=2
+                ),
                 "total_spent": {"value": "192.50", "currency": "USD"},
                 "savings_on_wins": {"value": "107.50", "currency": "USD"},
                 "priced_wins": 2,

@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -24,9 +23,7 @@ from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 
 from api.limits import body_size
 from api.security_headers import SECURITY_HEADERS, with_security_headers
-from tests.apigw import DEFAULT_USER, USER_B, api_event, call
-from tests.unit import test_api_snipes as base
-from tests.unit.test_api_snipes import (
+from tests.support.api import (
     ALLOWED_ORIGIN,
     Env,
     assert_error,
@@ -34,6 +31,7 @@ from tests.unit.test_api_snipes import (
     create_body,
     make_settings,
 )
+from tests.support.apigw import DEFAULT_USER, USER_B, api_event, call
 from workflows.config import Settings
 from workflows.errors import StoreUnavailable
 from workflows.models import SnipeStatus
@@ -41,7 +39,6 @@ from workflows.store import SnipeStore
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
-env = base.env  # the same fixture, under the name the tests ask for
 
 EXPECTED_HEADERS = {
     "strict-transport-security": "max-age=31536000; includeSubDomains",
@@ -238,9 +235,7 @@ def test_a_large_body_is_refused_before_it_is_parsed(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[str] = []
-    monkeypatch.setattr(
-        "api.limits.json", SimpleNamespace(loads=lambda text: parsed.append(text))
-    )
+    monkeypatch.setattr("api.limits.parse_json", parsed.append)
 
     result = call(api_event("POST", "/api/snipes", body="{" * 20_000))
 

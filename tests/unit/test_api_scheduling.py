@@ -10,11 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from workflows.executions import execution_arn_for
 from workflows.scheduling import (
     SNIPE_ID_PATTERN,
     CreateSnipeRequest,
     MaxBidInput,
-    execution_arn_for,
     new_snipe_id,
 )
 

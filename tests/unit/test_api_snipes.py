@@ -1,306 +1,51 @@
 """The API Lambda end to end in-process: events in, responses out.
 
-DynamoDB is moto, eBay is a small respx fake (OAuth client credentials + Browse
-getItem), Step Functions is a recording fake of ``ExecutionControl`` (its own
-error translation is exercised with botocore's Stubber). The services reach
-the routes through ``app.dependency_overrides``.
+The ``env`` fixture (``tests/support/api.py``): DynamoDB is moto, eBay is a
+small respx fake (OAuth client credentials + Browse getItem), Step Functions is
+a recording fake of ``ExecutionControl`` (its own error translation is
+exercised here with botocore's Stubber).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import httpx
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-import respx
 from botocore.stub import Stubber
-from moto import mock_aws
 
-from api.app import app
-from tests.apigw import USER_B, api_event, call
-from workflows.config import Settings
-from workflows.crypto import TokenVault
-from workflows.ebay import EbayClient
+from tests.support.api import (
+    ALLOWED_ORIGIN,
+    CLIENT_SECRET,
+    ITEM_ID,
+    LEAD_SECONDS,
+    LEGACY_ID,
+    REGION,
+    SECRETS,
+    SETTLE_SECONDS,
+    START,
+    STATE_MACHINE_ARN,
+    Env,
+    assert_error,
+    create,
+    create_body,
+    openapi,
+    schema_validator,
+)
+from tests.support.apigw import USER_B, api_event, call, preflight
 from workflows.errors import WorkflowUnavailable
-from workflows.executions import ExecutionControl
+from workflows.executions import ExecutionControl, execution_arn_for
 from workflows.models import NotificationRecord, NotificationStatus, SnipeStatus
 from workflows.money import Money
-from workflows.postmark import PostmarkClient
-from workflows.scheduling import SNIPE_ID_PATTERN, execution_arn_for
-from workflows.secrets import AppSecrets
-from workflows.services import Services, get_services
+from workflows.scheduling import SNIPE_ID_PATTERN
 from workflows.store import SnipeStore
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
-REGION = "us-east-1"
-EBAY_BASE = "https://api.ebay.test"
-STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:snipe"
-CLIENT_SECRET = "ebay-client-secret-value"
-APP_TOKEN = "v^1.1#APP-TOKEN-VALUE"
-REFRESH_TOKEN = "v^1.1#REFRESH-TOKEN-VALUE"
-POSTMARK_TOKEN = "postmark-server-token-value"
-STATE_SIGNING_KEY = "state-signing-key-value-0123456789abcdef"
-SECRETS = (CLIENT_SECRET, APP_TOKEN, REFRESH_TOKEN, POSTMARK_TOKEN, STATE_SIGNING_KEY)
-LEAD_SECONDS = 10.0
-SETTLE_SECONDS = 15.0
-ALLOWED_ORIGIN = "https://app.example.com"
-START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-LEGACY_ID = "123456789012"
-ITEM_ID = f"v1|{LEGACY_ID}|0"
-
-
-# --- fakes -------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class FakeEbay:
-    """OAuth client credentials and Browse getItem, served from ``items``."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}  # legacy id -> Browse item
-        self.browse_status: int | None = None  # answer every getItem with this
-        self.token_status: int | None = None
-        self.item_requests: list[httpx.Request] = []
-        self.router = respx.Router(base_url=EBAY_BASE, assert_all_called=False)
-        self.router.post("/identity/v1/oauth2/token").mock(side_effect=self._token)
-        self.router.get(path__startswith="/buy/browse/v1/item/").mock(
-            side_effect=self._item
-        )
-
-    def add_auction(
-        self, end_at: datetime, legacy_id: str = LEGACY_ID, **fields: Any
-    ) -> dict[str, Any]:
-        item: dict[str, Any] = {
-            "itemId": f"v1|{legacy_id}|0",
-            "legacyItemId": legacy_id,
-            "title": "Vintage Omega Seamaster 1968",
-            "buyingOptions": ["AUCTION"],
-            "itemEndDate": end_at.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "currentBidPrice": {"value": "127.50", "currency": "USD"},
-            "minimumPriceToBid": {"value": "130.00", "currency": "USD"},
-            "price": {"value": "127.50", "currency": "USD"},
-            "bidCount": 7,
-            "image": {"imageUrl": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg"},
-            "itemWebUrl": f"https://www.ebay.com/itm/{legacy_id}",
-            "seller": {"username": "watch_seller", "feedbackScore": 1520},
-            "listingMarketplaceId": "EBAY_US",
-        }
-        item.update(fields)
-        self.items[legacy_id] = item
-        return item
-
-    def _token(self, request: httpx.Request) -> httpx.Response:
-        if self.token_status is not None:
-            return httpx.Response(self.token_status, json={"error": "unavailable"})
-        return httpx.Response(
-            200,
-            json={
-                "access_token": APP_TOKEN,
-                "expires_in": 7200,
-                "token_type": "Application Access Token",
-            },
-        )
-
-    def _item(self, request: httpx.Request) -> httpx.Response:
-        self.item_requests.append(request)
-        if self.browse_status is not None:
-            return httpx.Response(self.browse_status, json={"errors": []})
-        tail = unquote(request.url.path.rsplit("/", 1)[1])
-        if tail == "get_item_by_legacy_id":
-            legacy_id = request.url.params["legacy_item_id"]
-        else:
-            legacy_id = tail.split("|")[1]
-        if legacy_id not in self.items:
-            return httpx.Response(
-                404,
-                json={
-                    "errors": [
-                        {
-                            "errorId": 11001,
-                            "domain": "API_BROWSE",
-                            "category": "REQUEST",
-                            "message": "The specified item ID was not found.",
-                        }
-                    ]
-                },
-            )
-        return httpx.Response(200, json=self.items[legacy_id])
-
-
-@dataclass
-class FakeExecutions(ExecutionControl):
-    """Records starts and stops instead of calling Step Functions."""
-
-    state_machine_arn: str = STATE_MACHINE_ARN
-    started: dict[str, dict[str, Any]] = field(default_factory=dict)
-    stopped: list[str] = field(default_factory=list)
-    start_error: Exception | None = None
-    stop_error: Exception | None = None
-
-    def start(self, name: str, execution_input: Any) -> str:
-        if self.start_error is not None:
-            raise self.start_error
-        self.started[name] = json.loads(json.dumps(execution_input))
-        return execution_arn_for(self.state_machine_arn, name)
-
-    def stop(self, execution_arn: str, *, cause: str) -> None:
-        if self.stop_error is not None:
-            raise self.stop_error
-        self.stopped.append(execution_arn)
-
-
-@dataclass
-class Env:
-    services: Services
-    store: SnipeStore
-    ebay: FakeEbay
-    executions: FakeExecutions
-    clock: Clock
-
-    def link(self, user_id: str = "user-a") -> None:
-        self.store.put_ebay_account(user_id, REFRESH_TOKEN)
-
-    def auction(self, ends_in: float = 3600, **fields: Any) -> dict[str, Any]:
-        return self.ebay.add_auction(
-            self.clock.now + timedelta(seconds=ends_in), **fields
-        )
-
-
-def create_table(client: Any, name: str) -> None:
-    def gsi(index: str) -> dict[str, Any]:
-        return {
-            "IndexName": index,
-            "KeySchema": [
-                {"AttributeName": f"{index}PK", "KeyType": "HASH"},
-                {"AttributeName": f"{index}SK", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-
-    attributes = ["PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK"]
-    client.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": a, "AttributeType": "S"} for a in attributes
-        ],
-        KeySchema=[
-            {"AttributeName": "PK", "KeyType": "HASH"},
-            {"AttributeName": "SK", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[gsi("GSI1"), gsi("GSI2")],
-    )
-
-
-def make_settings(table_name: str) -> Settings:
-    # The environment for anything not given (test_api_limits sets limits).
-    return Settings.from_env(
-        table_name=table_name,
-        state_machine_arn=STATE_MACHINE_ARN,
-        ebay_api_base_url=EBAY_BASE,
-        app_secrets_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:app",
-        token_kms_key_id="alias/snipes-unit-ebay-tokens",
-        email_from="sniper@example.com",
-        snipe_lead_seconds=LEAD_SECONDS,
-        snipe_settle_seconds=SETTLE_SECONDS,
-        cors_allowed_origins=f"{ALLOWED_ORIGIN}, https://admin.example.com",
-    )
-
-
-@pytest.fixture
-def env() -> Iterator[Env]:
-    # A fresh table name per test: when the session's local stack is running,
-    # this mock_aws nests inside it and moto keeps its data between tests.
-    table = f"snipes-unit-{uuid.uuid4().hex[:12]}"
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        create_table(dynamodb, table)
-        kms = boto3.client("kms", region_name=REGION)
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        store = SnipeStore(table, client=dynamodb, vault=TokenVault(key_id, kms))
-        fake_ebay = FakeEbay()
-        http = httpx.Client(transport=httpx.MockTransport(fake_ebay.router.handler))
-        clock = Clock(START)
-        executions = FakeExecutions()
-        services = Services(
-            settings=make_settings(table),
-            store=store,
-            ebay=EbayClient(
-                api_base_url=EBAY_BASE,
-                client_id="SnipeApp-PRD-0123",
-                client_secret=CLIENT_SECRET,
-                http=http,
-                clock=clock,
-            ),
-            postmark=PostmarkClient(
-                base_url="https://postmark.test", server_token=POSTMARK_TOKEN
-            ),
-            secrets=AppSecrets(
-                ebay_client_id="SnipeApp-PRD-0123",
-                ebay_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
-                postmark_server_token=POSTMARK_TOKEN,  # type: ignore[arg-type]
-                state_signing_key=STATE_SIGNING_KEY,  # type: ignore[arg-type]
-            ),
-            executions=executions,
-            now=clock,
-        )
-        app.dependency_overrides[get_services] = lambda: services
-        try:
-            yield Env(services, store, fake_ebay, executions, clock)
-        finally:
-            app.dependency_overrides.pop(get_services, None)
-            http.close()
-
-
-def create_body(
-    item_id: str = ITEM_ID, value: str = "250.00", currency: str = "USD", **extra: Any
-) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "max_bid": {"value": value, "currency": currency},
-        **extra,
-    }
-
-
-def create(env: Env, user: tuple[str, str] = ("user-a", "a@example.com")) -> str:
-    status, _, body = call(
-        api_event("POST", "/api/snipes", user=user, body=create_body())
-    )
-    assert status == 201, body
-    snipe_id: str = body["snipe_id"]
-    return snipe_id
-
-
-def assert_error(
-    result: tuple[int, dict[str, str], Any], status: int, code: str
-) -> dict[str, Any]:
-    got_status, _, body = result
-    assert (got_status, body["error"]["code"]) == (status, code), body
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    details: dict[str, Any] = body["error"]["details"]
-    return details
-
 
 # --- create ------------------------------------------------------------------
 
@@ -348,6 +93,14 @@ def test_create_schedules_the_snipe_and_starts_its_execution(env: Env) -> None:
         "group_id": None,
         "created_at": "2026-05-01T12:00:00.000Z",
         "updated_at": "2026-05-01T12:00:00.000Z",
+        "live": {
+            "current_price": {"value": "127.50", "currency": "USD"},
+            "bid_count": 7,
+            "time_left_seconds": 3600,
+            "as_of": "2026-05-01T12:00:00.000Z",
+            "age_seconds": 0,
+        },
+        "server_time": "2026-05-01T12:00:00.000Z",
         "warnings": [],
     }
 
@@ -821,7 +574,11 @@ def test_another_users_snipe_is_404_and_absent_from_their_list(env: Env) -> None
 
     assert_error(read, 404, "SNIPE_NOT_FOUND")
     assert_error(cancel, 404, "SNIPE_NOT_FOUND")
-    assert listing == {"items": [], "next_cursor": None}
+    assert listing == {
+        "items": [],
+        "next_cursor": None,
+        "server_time": "2026-05-01T12:00:00.000Z",
+    }
     assert env.store.get(snipe_id).status is SnipeStatus.SCHEDULED
     assert env.executions.stopped == []
 
@@ -1008,8 +765,22 @@ def test_cancel_racing_the_bid_task_is_409(
 
 
 @pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/api/nothing"), ("PUT", "/api/snipes"), ("GET", "/")]
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/snipes", "GET, POST"),
+        ("TRACE", "/api/snipes/snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N", "DELETE, GET, PATCH"),
+        ("POST", "/api/health", "GET"),
+    ],
 )
+def test_an_undeclared_method_on_a_known_path_is_405_with_allow(
+    env: Env, method: str, path: str, allowed: str
+) -> None:
+    status, headers, body = call(api_event(method, path))
+    assert (status, body["error"]["code"]) == (405, "METHOD_NOT_ALLOWED")
+    assert headers["allow"] == allowed
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/api/nothing"), ("GET", "/")])
 def test_unknown_route_is_404_route_not_found(env: Env, method: str, path: str) -> None:
     assert_error(call(api_event(method, path)), 404, "ROUTE_NOT_FOUND")
 
@@ -1077,17 +848,7 @@ def test_cors_headers_only_for_configured_origins(env: Env) -> None:
 
 
 def test_cors_preflight_for_an_allowed_origin(env: Env) -> None:
-    status, headers, _ = call(
-        api_event(
-            "OPTIONS",
-            "/api/snipes",
-            user=None,
-            headers={
-                "Origin": ALLOWED_ORIGIN,
-                "Access-Control-Request-Method": "POST",
-            },
-        )
-    )
+    status, headers, _ = call(preflight(ALLOWED_ORIGIN))
 
     assert status == 204
     assert headers["access-control-allow-origin"] == ALLOWED_ORIGIN
@@ -1105,19 +866,6 @@ def test_cors_never_sends_a_wildcard(env: Env) -> None:
     )
 
     assert "access-control-allow-origin" not in headers
-
-
-def openapi(env: Env) -> dict[str, Any]:
-    status, _, document = call(api_event("GET", "/api/openapi.json", user=None))
-    assert status == 200
-    assert isinstance(document, dict)
-    return document
-
-
-def schema_validator(document: dict[str, Any], ref: dict[str, Any]) -> Any:
-    """A JSON Schema validator for ``ref`` resolved inside ``document``."""
-    schema = {**ref, "components": document["components"]}
-    return jsonschema.Draft202012Validator(schema)
 
 
 def test_openapi_lists_every_route(env: Env) -> None:
@@ -1148,6 +896,7 @@ def test_openapi_lists_every_route(env: Env) -> None:
         ("DELETE", "/api/ebay/connection"),
         ("GET", "/api/health"),
         ("GET", "/api/openapi.json"),
+        ("GET", "/api/items/{ref}"),
     }
     assert document["info"]["title"]
     assert document["info"]["version"]
@@ -1157,7 +906,14 @@ def test_openapi_lists_every_route(env: Env) -> None:
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             protected = path.startswith(
-                ("/api/snipes", "/api/ebay", "/api/stats", "/api/me/", "/api/groups")
+                (
+                    "/api/snipes",
+                    "/api/ebay",
+                    "/api/stats",
+                    "/api/me/",
+                    "/api/groups",
+                    "/api/items",
+                )
             )
             assert (operation.get("security") == [{"CognitoIdToken": []}]) is protected
             for code, response in operation["responses"].items():

@@ -12,14 +12,14 @@ import httpx
 import pytest
 import respx
 
-from tests import contract_support
-from tests.contract_support import (
+from tests.support import contract as contract_support
+from tests.support import ebay_samples as samples
+from tests.support.contract import (
     ContractViolation,
     SpecName,
     validate_request,
     validate_response,
 )
-from tests.unit import test_ebay_client as samples
 from workflows.ebay import AccessToken, Amount, EbayClient, ItemRef
 
 BROWSE = "https://api.ebay.com/buy/browse/v1"

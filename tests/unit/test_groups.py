@@ -7,23 +7,19 @@ about holders whose result is open.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from tests.group_support import (
-    REGION,
+from tests.support.groups import (
     START,
     TOKEN,
     GroupWorld,
     make_services,
-    table_spec,
 )
+from tests.support.table import moto_table
 from workflows import groups
 from workflows.errors import (
     GroupNotFound,
@@ -41,10 +37,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 @pytest.fixture
 def world() -> Iterator[GroupWorld]:
-    table = f"groups-unit-{uuid.uuid4().hex[:12]}"
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(TableName=table, **table_spec())
+    with moto_table("groups-unit") as (client, table):
         services, fake = make_services(client, table)
         yield GroupWorld(services=services, ebay=fake)
 

@@ -4,7 +4,7 @@ The real functions race in two threads on the real store (moto DynamoDB):
 ``workflows.scheduling.cancel_snipe`` / ``edit_snipe`` against
 ``workflows.bidding._claim``, each starting after a random delay behind a
 barrier. eBay (Browse, for a max-bid check) and Step Functions are the fakes
-of ``test_api_snipes``.
+of ``tests/support/api.py``; the random delays are seeded.
 
 DynamoDB applies each conditional write atomically per item; moto evaluates
 the condition and applies the update in several Python steps, so the writes
@@ -34,16 +34,14 @@ from typing import Any
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.unit.test_api_snipes import ITEM_ID, START, Env, env
+from tests.support.api import ITEM_ID, START, Env
 from workflows import scheduling
 from workflows.bidding import PlaceBidInput, _claim
-from workflows.errors import ApiError, SnipeNotActive
-from workflows.models import ItemSnapshot, Snipe, SnipeStatus
+from workflows.errors import DomainError, SnipeNotActive
+from workflows.models import Identity, ItemSnapshot, Snipe, SnipeStatus
 from workflows.money import Money
-from workflows.scheduling import EditSnipeRequest, Identity, new_snipe_id
+from workflows.scheduling import EditSnipeRequest, new_snipe_id
 from workflows.timing import SnipePlan
-
-__all__ = ["env"]
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -69,6 +67,15 @@ def atomic_item_writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+# Seeded per test (by its name): a failing run's delays come back on the next.
+_rng = random.Random()
+
+
+@pytest.fixture(autouse=True)
+def _seeded(request: pytest.FixtureRequest) -> None:
+    _rng.seed(request.node.name)
+
+
 def race(
     first: Callable[[], Any], second: Callable[[], Any], spread: tuple[float, float]
 ) -> tuple[Any, Any, float, float]:
@@ -88,8 +95,8 @@ def race(
         done[index] = time.monotonic()
 
     threads = [
-        threading.Thread(target=run, args=(0, first, random.uniform(0, spread[0]))),
-        threading.Thread(target=run, args=(1, second, random.uniform(0, spread[1]))),
+        threading.Thread(target=run, args=(0, first, _rng.uniform(0, spread[0]))),
+        threading.Thread(target=run, args=(1, second, _rng.uniform(0, spread[1]))),
     ]
     for thread in threads:
         thread.start()
@@ -149,7 +156,7 @@ def test_cancel_vs_claim_exactly_one_wins_every_time(env: Env) -> None:
             assert stored.status is SnipeStatus.CANCELLED
             outcomes["cancel"] += 1
         else:
-            assert isinstance(cancelled, ApiError)
+            assert isinstance(cancelled, DomainError)
             assert cancelled.code == "SNIPE_ALREADY_BIDDING"
             assert stored.status is SnipeStatus.BIDDING
             outcomes["claim"] += 1
@@ -200,7 +207,7 @@ def test_edit_vs_claim_the_claim_reads_exactly_the_max_bid_in_force(
                 assert claimed.max_bid == new_max
                 outcomes["edit, then claim"] += 1
         else:
-            assert isinstance(edited, ApiError), edited
+            assert isinstance(edited, DomainError), edited
             assert edited.code == "SNIPE_ALREADY_BIDDING"
             assert isinstance(claimed, Snipe), claimed
             assert claimed.max_bid == OLD_MAX

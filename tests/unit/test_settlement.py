@@ -6,22 +6,13 @@ moto DynamoDB and a scripted getBidding; the clock is the services' ``now``.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from tests.group_support import (
-    REGION,
-    START,
-    TOKEN,
-    GroupWorld,
-    make_services,
-    table_spec,
-)
+from tests.support.groups import START, TOKEN, GroupWorld, make_services
+from tests.support.table import moto_table
 from workflows import postmark
 from workflows.models import BidSend, Reason, SendOutcome, Snipe, SnipeStatus
 from workflows.notifications import EmailOutcome, NotifyInput, finish_and_notify
@@ -33,13 +24,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[GroupWorld]:
-    table = f"settle-unit-{uuid.uuid4().hex[:12]}"
     monkeypatch.setattr(
         "workflows.settlement.user_access_token", lambda *a, **k: (TOKEN, "CACHED")
     )
-    with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
-        client.create_table(TableName=table, **table_spec())
+    with moto_table("settle-unit") as (client, table):
         services, fake = make_services(client, table)
         yield GroupWorld(services=services, ebay=fake)
 

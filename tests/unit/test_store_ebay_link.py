@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from sandbox.aws import load_template
-from workflows.crypto import TokenDecryptionFailed, TokenVault, VaultNotConfigured
+from tests.support.table import moto_table, moto_vault
+from workflows.crypto import TokenDecryptionFailed, VaultNotConfigured
 from workflows.store import SnipeStore
 
 if TYPE_CHECKING:
@@ -61,26 +58,11 @@ class Env:
         return calls
 
 
-def _table_spec() -> dict[str, Any]:
-    table = next(
-        resource["Properties"]
-        for resource in load_template()["Resources"].values()
-        if resource["Type"] == "AWS::DynamoDB::Table"
-    )
-    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
-    return {"BillingMode": "PAY_PER_REQUEST", **{k: table[k] for k in keys}}
-
-
 @pytest.fixture
 def env() -> Iterator[Env]:
-    table = f"snipes-link-{uuid.uuid4().hex[:12]}"
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(TableName=table, **_table_spec())
-        kms = boto3.client("kms", region_name=REGION)
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        store = SnipeStore(table, client=dynamodb, vault=TokenVault(key_id, kms))
-        yield Env(dynamodb, kms, table, store)
+    with moto_table("snipes-link") as (dynamodb, table):
+        kms, vault = moto_vault()
+        yield Env(dynamodb, kms, table, SnipeStore(table, client=dynamodb, vault=vault))
 
 
 def _assert_no_token(item: Any) -> None:

@@ -8,19 +8,16 @@ moto in-process: DynamoDB (the table from template.yaml) and KMS.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
-from tests.group_support import START, GroupWorld, make_services, table_spec
+from tests.support.groups import START, GroupWorld, make_services
+from tests.support.table import moto_table, moto_vault
 from workflows import ebay
-from workflows.crypto import TokenVault
 from workflows.errors import EbayReconnectRequired
 from workflows.models import Reason, SnipeStatus
 from workflows.store import SnipeStore
@@ -64,15 +61,11 @@ class World:
 
 @pytest.fixture
 def world() -> Iterator[World]:
-    table = f"snipes-tokens-{uuid.uuid4().hex[:12]}"
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        dynamodb.create_table(TableName=table, **table_spec())
-        kms = boto3.client("kms", region_name=REGION)
-        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    with moto_table("snipes-tokens") as (dynamodb, table):
+        kms, vault = moto_vault()
         services, _ = make_services(dynamodb, table)
         fake = RefreshingEbay()
-        store = SnipeStore(table, client=dynamodb, vault=TokenVault(key_id, kms))
+        store = SnipeStore(table, client=dynamodb, vault=vault)
         services = dataclasses.replace(services, store=store, ebay=fake)
         w = World(GroupWorld(services, fake), fake)  # type: ignore[arg-type]
         kms.meta.events.register(

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from sandbox.aws import load_template
 from workflows import ebay
 from workflows.config import Settings
 from workflows.errors import TransitionRejected
@@ -40,16 +39,6 @@ REGION = "us-east-1"
 START = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 TOKEN = ebay.AccessToken("user-access-token", START + timedelta(days=1))
 _item_numbers = itertools.count(100000000000)
-
-
-def table_spec() -> dict[str, Any]:
-    table = next(
-        resource["Properties"]
-        for resource in load_template()["Resources"].values()
-        if resource["Type"] == "AWS::DynamoDB::Table"
-    )
-    keys = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes")
-    return {"BillingMode": "PAY_PER_REQUEST", **{k: table[k] for k in keys}}
 
 
 class ScriptedBidding(ebay.EbayClient):

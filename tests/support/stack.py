@@ -4,11 +4,13 @@ and executions that must be waited for before they can be stopped."""
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
 from sandbox.stack import LocalStack
+from tests.support.apigw import api_event, call
 
 
 def agree(consent_url: str, ebay_user: str) -> tuple[str, str]:
@@ -27,7 +29,7 @@ def wait_until_waiting(stack: LocalStack, execution_arn: str) -> None:
 
     moto's StopExecution fails (AttributeError in its execution worker) when it
     arrives before the worker thread has set up; on AWS a stop is accepted at
-    once (see tests/integration/test_api_snipes.py).
+    once. Users cancel seconds after creating, so the tests wait too.
     """
     deadline = time.monotonic() + 5
     while not any(
@@ -46,3 +48,11 @@ def stop_running(stack: LocalStack, user_id: str) -> None:
         if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
             wait_until_waiting(stack, arn)
             sfn.stop_execution(executionArn=arn, cause="test cleanup")
+
+
+def post_snipe(
+    user: tuple[str, str], item_id: str, max_bid: str = "25.00", **fields: Any
+) -> tuple[int, dict[str, str], Any]:
+    """``POST /api/snipes`` as ``user``: the item, a USD max bid, ``fields``."""
+    body = {"item_id": item_id, "max_bid": {"value": max_bid, "currency": "USD"}}
+    return call(api_event("POST", "/api/snipes", user=user, body={**body, **fields}))

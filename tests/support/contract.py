@@ -48,7 +48,7 @@ SPEC_FILES: Mapping[SpecName, str] = {
     "offer": "buy_offer_v1_beta_oas3.json",
     "browse": "buy_browse_v1_oas3.json",
 }
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 GATEWAY_STATUSES = {"401": "Unauthorized (gateway)", "429": "Too many requests"}
 _ERROR_REF = "#/components/schemas/ErrorEnvelope"
 _RAW_PATH = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")

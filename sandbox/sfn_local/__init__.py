@@ -1,0 +1,1 @@
+"""Step Functions Local (Docker) as a second local engine: docs/local-stack.md."""

@@ -1,0 +1,121 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useState } from "react";
+import { unwrap } from "@/api/client";
+import { useApi } from "@/lib/api";
+import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
+import { keys, useGroupList } from "@/lib/queries";
+
+export default function GroupsPage() {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const list = useGroupList(cursors[cursors.length - 1] ?? null);
+  const [name, setName] = useState("");
+  const [wins, setWins] = useState("1");
+  const create = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await api.POST("/api/groups", {
+          body: { name: name.trim(), wins_wanted: (Number.isInteger(Number(wins)) && wins.trim() ? Number(wins) : wins) as number },
+        }),
+      ),
+    onSuccess: async () => {
+      setName("");
+      setWins("1");
+      await queryClient.invalidateQueries({ queryKey: keys.groups });
+    },
+  });
+  const errors = fieldErrorsByName(create.error, ["name", "wins_wanted"]);
+  return (
+    <div className="stack" style={{ maxWidth: "none" }}>
+      <h1>Groups</h1>
+      <p>
+        A group wins at most the number of items you want: once it has that many wins, its other snipes are skipped
+        without bidding.
+      </p>
+      {list.isPending ? <p aria-live="polite">Loading…</p> : null}
+      {list.error ? (
+        <p className="alert" role="alert">
+          {messageOf(list.error)}
+        </p>
+      ) : null}
+      {list.data && list.data.items.length === 0 && cursors.length === 1 ? <p>No groups yet.</p> : null}
+      {list.data && list.data.items.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Group</th>
+              <th scope="col">Wins wanted</th>
+              <th scope="col">Slots used</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((g) => (
+              <tr key={g.group_id}>
+                <td>
+                  <Link href={`/groups/${encodeURIComponent(g.group_id)}`}>{g.name}</Link>
+                </td>
+                <td>{g.wins_wanted}</td>
+                <td>{g.slots_used}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <nav className="pager" aria-label="Pages">
+        {cursors.length > 1 ? (
+          <button type="button" className="secondary" onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Newer
+          </button>
+        ) : null}
+        {list.data?.next_cursor ? (
+          <button type="button" className="secondary" onClick={() => setCursors((c) => [...c, list.data?.next_cursor ?? null])}>
+            Older
+          </button>
+        ) : null}
+      </nav>
+      <form
+        className="stack"
+        noValidate
+        aria-labelledby="new-group"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
+        }}
+      >
+        <h2 id="new-group">New group</h2>
+        <div>
+          <label htmlFor="group-name">Name</label>
+          <input id="group-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={errors.name ? true : undefined} aria-describedby="error-name" />
+          {errors.name ? (
+            <p className="field-error" id="error-name">
+              {errors.name}
+            </p>
+          ) : null}
+        </div>
+        <div>
+          <label htmlFor="group-wins">Wins wanted</label>
+          <input id="group-wins" inputMode="numeric" value={wins} onChange={(e) => setWins(e.target.value)} aria-invalid={errors.wins_wanted ? true : undefined} aria-describedby="error-wins_wanted" />
+          {errors.wins_wanted ? (
+            <p className="field-error" id="error-wins_wanted">
+              {errors.wins_wanted}
+            </p>
+          ) : null}
+        </div>
+        {create.error && !errors.name && !errors.wins_wanted ? (
+          <p className="alert" role="alert">
+            {messageOf(create.error)}
+          </p>
+        ) : null}
+        <div>
+          <button type="submit" disabled={create.isPending}>
+            Create group
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,294 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useParams } from "next/navigation";
+import { useRef, useState } from "react";
+import { ApiError, unwrap, type SnipeView } from "@/api/client";
+import { Countdown, PriceNow, ReasonText, StatusBadge } from "@/components/Snipe";
+import { useApi } from "@/lib/api";
+import { useServerNow } from "@/lib/clock";
+import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
+import { FINAL_STATUSES, formatMoney, formatTime } from "@/lib/format";
+import { keys, useSnipe } from "@/lib/queries";
+
+function Timeline({ snipe }: { snipe: SnipeView }) {
+  const now = useServerNow();
+  const woke = Date.parse(snipe.plan.wake_at) <= now && snipe.status !== "CANCELLED";
+  const steps: { key: string; done: boolean; text: React.ReactNode }[] = [
+    { key: "created", done: true, text: <>Created {formatTime(snipe.created_at)}</> },
+    {
+      key: "woke",
+      done: woke || snipe.bid !== null,
+      text: (
+        <>
+          {woke ? "Woke" : "Wakes"} {formatTime(snipe.plan.wake_at)}; bid due {formatTime(snipe.plan.fire_at)}
+        </>
+      ),
+    },
+    {
+      key: "bid",
+      done: snipe.bid !== null,
+      text: snipe.bid ? (
+        <>
+          Bid sent {formatTime(snipe.bid.sent_at)} ({snipe.bid.fire_error_ms >= 0 ? "+" : ""}
+          {Math.round(snipe.bid.fire_error_ms)} ms from the planned moment)
+        </>
+      ) : (
+        <>No bid sent{FINAL_STATUSES.has(snipe.status) ? "" : " yet"}</>
+      ),
+    },
+    {
+      key: "result",
+      done: snipe.result !== null,
+      text: snipe.result ? (
+        <>
+          Result {snipe.status === "WON" ? "won" : snipe.status === "LOST" ? "lost" : snipe.status.toLowerCase()} at{" "}
+          {formatMoney(snipe.result.final_price)}, checked {formatTime(snipe.result.checked_at)}
+        </>
+      ) : (
+        <>Auction ends {formatTime(snipe.plan.end_at)}; result read after {formatTime(snipe.plan.settle_at)}</>
+      ),
+    },
+    {
+      key: "email",
+      done: snipe.notification !== null,
+      text: snipe.notification ? (
+        <>
+          Email {snipe.notification.status === "SENT" ? "sent" : snipe.notification.status.toLowerCase()}{" "}
+          {formatTime(snipe.notification.at)}
+        </>
+      ) : (
+        <>Email not sent yet</>
+      ),
+    },
+  ];
+  return (
+    <ol className="timeline" data-testid="timeline">
+      {steps.map((s) => (
+        <li key={s.key} className={s.done ? "done" : undefined} data-step={s.key}>
+          {s.text}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+const EDIT_FIELDS = ["max_bid", "bid_offset_seconds"] as const;
+
+function EditForm({ snipe }: { snipe: SnipeView }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [maxBid, setMaxBid] = useState(snipe.max_bid.value);
+  const [offset, setOffset] = useState(String(snipe.bid_offset_seconds));
+  const [saved, setSaved] = useState<string | null>(null);
+  const edit = useMutation({
+    mutationFn: async () => {
+      const body: { max_bid?: { value: string; currency: string }; bid_offset_seconds?: number } = {};
+      if (maxBid.trim() !== snipe.max_bid.value) body.max_bid = { value: maxBid.trim(), currency: snipe.max_bid.currency };
+      if (offset.trim() !== String(snipe.bid_offset_seconds)) {
+        const n = Number(offset);
+        body.bid_offset_seconds = (Number.isInteger(n) && offset.trim() !== "" ? n : offset) as number;
+      }
+      return unwrap(await api.PATCH("/api/snipes/{snipe_id}", { params: { path: { snipe_id: snipe.snipe_id } }, body }));
+    },
+    onSuccess: (updated) => {
+      setMaxBid(updated.max_bid.value);
+      setOffset(String(updated.bid_offset_seconds));
+      queryClient.setQueryData(keys.snipe(snipe.snipe_id), updated);
+      void queryClient.invalidateQueries({ queryKey: keys.snipes });
+      setSaved(
+        `Saved: max bid ${formatMoney(updated.max_bid)}, bid ${updated.bid_offset_seconds} s before the end.` +
+          (updated.warnings?.length ? ` ${updated.warnings.join(" ")}` : ""),
+      );
+    },
+  });
+  const errors = fieldErrorsByName(edit.error, EDIT_FIELDS);
+  const apiError = edit.error instanceof ApiError ? edit.error : null;
+  if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) errors.max_bid = apiError.message;
+  const other = edit.error && !errors.max_bid && !errors.bid_offset_seconds;
+  return (
+    <form
+      className="stack"
+      noValidate
+      aria-labelledby="edit-title"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setSaved(null);
+        edit.mutate();
+      }}
+    >
+      <h2 id="edit-title">Change the snipe</h2>
+      <div>
+        <label htmlFor="edit-max-bid">Maximum bid ({snipe.max_bid.currency})</label>
+        <input
+          id="edit-max-bid"
+          inputMode="decimal"
+          value={maxBid}
+          onChange={(e) => setMaxBid(e.target.value)}
+          aria-invalid={errors.max_bid ? true : undefined}
+          aria-describedby="error-max_bid"
+        />
+        {errors.max_bid ? (
+          <p className="field-error" id="error-max_bid">
+            {errors.max_bid}
+          </p>
+        ) : null}
+      </div>
+      <div>
+        <label htmlFor="edit-offset">Seconds before the end to bid</label>
+        <input
+          id="edit-offset"
+          inputMode="numeric"
+          value={offset}
+          onChange={(e) => setOffset(e.target.value)}
+          aria-invalid={errors.bid_offset_seconds ? true : undefined}
+          aria-describedby="error-bid_offset_seconds"
+        />
+        {errors.bid_offset_seconds ? (
+          <p className="field-error" id="error-bid_offset_seconds">
+            {errors.bid_offset_seconds}
+          </p>
+        ) : null}
+      </div>
+      {other ? (
+        <p className="alert" role="alert" data-testid="edit-error">
+          {messageOf(edit.error)}
+        </p>
+      ) : null}
+      {saved ? (
+        <p className="success" role="status" data-testid="edit-saved">
+          {saved}
+        </p>
+      ) : null}
+      <div>
+        <button type="submit" disabled={edit.isPending}>
+          Save changes
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function CancelButton({ snipe }: { snipe: SnipeView }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const dialog = useRef<HTMLDialogElement>(null);
+  const cancel = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.DELETE("/api/snipes/{snipe_id}", { params: { path: { snipe_id: snipe.snipe_id } } })),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(keys.snipe(snipe.snipe_id), (old: SnipeView | undefined) =>
+        old ? { ...old, ...updated } : updated,
+      );
+      void queryClient.invalidateQueries({ queryKey: keys.snipes });
+      dialog.current?.close();
+    },
+    onError: () => {
+      dialog.current?.close();
+      void queryClient.invalidateQueries({ queryKey: keys.snipe(snipe.snipe_id) });
+    },
+  });
+  return (
+    <>
+      <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
+        Cancel snipe
+      </button>
+      {cancel.error ? (
+        <p className="alert" role="alert" data-testid="cancel-error">
+          {messageOf(cancel.error)}
+        </p>
+      ) : null}
+      <dialog ref={dialog} aria-labelledby="cancel-title">
+        <h2 id="cancel-title">Cancel this snipe?</h2>
+        <p>No bid will be placed for {snipe.item.title}.</p>
+        <div className="row">
+          <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+            Yes, cancel it
+          </button>
+          <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
+            Keep it
+          </button>
+        </div>
+      </dialog>
+    </>
+  );
+}
+
+export default function SnipeDetailPage() {
+  const params = useParams<{ id: string }>();
+  const id = decodeURIComponent(params.id);
+  const query = useSnipe(id);
+  const snipe = query.data;
+
+  if (query.isPending) return <p aria-live="polite">Loading…</p>;
+  if (query.error) {
+    const notFound = query.error instanceof ApiError && query.error.status === 404;
+    return (
+      <div className="stack">
+        <h1>{notFound ? "Snipe not found" : "Could not load the snipe"}</h1>
+        <p className="alert" role="alert">
+          {notFound ? "There is no such snipe among yours." : messageOf(query.error)}
+        </p>
+        <Link href="/snipes">Back to your snipes</Link>
+      </div>
+    );
+  }
+  if (!snipe) return null;
+  const final = FINAL_STATUSES.has(snipe.status);
+  return (
+    <div className="stack" style={{ maxWidth: "none" }}>
+      <p>
+        <Link href="/snipes">← Your snipes</Link>
+      </p>
+      <h1>{snipe.item.title}</h1>
+      <div className="row">
+        <StatusBadge status={snipe.status} />
+        {!final ? (
+          <span>
+            Ends in <Countdown endAt={snipe.plan.end_at} />
+          </span>
+        ) : null}
+      </div>
+      <ReasonText snipe={snipe} />
+      <dl className="grid">
+        <dt>{snipe.status === "WON" || snipe.status === "LOST" ? "Final price" : "Current price"}</dt>
+        <dd>
+          <PriceNow snipe={snipe} />
+        </dd>
+        <dt>Your maximum bid</dt>
+        <dd data-testid="max-bid">{formatMoney(snipe.max_bid)}</dd>
+        <dt>Bid</dt>
+        <dd data-testid="offset">{snipe.bid_offset_seconds} s before the end</dd>
+        <dt>Auction ends</dt>
+        <dd>{formatTime(snipe.plan.end_at)}</dd>
+        {snipe.group_id ? (
+          <>
+            <dt>Group</dt>
+            <dd>
+              <Link href={`/groups/${encodeURIComponent(snipe.group_id)}`}>Open the group</Link>
+            </dd>
+          </>
+        ) : null}
+        {snipe.item.item_url ? (
+          <>
+            <dt>Listing</dt>
+            <dd>
+              <a href={snipe.item.item_url} target="_blank" rel="noreferrer noopener">
+                View on eBay
+              </a>
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <h2>Timeline</h2>
+      <Timeline snipe={snipe} />
+      {snipe.status === "SCHEDULED" ? <EditForm key={snipe.snipe_id} snipe={snipe} /> : null}
+      {!final ? (
+        <div>
+          <CancelButton snipe={snipe} />
+        </div>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,267 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useRef, useState } from "react";
+import { ApiError, unwrap } from "@/api/client";
+import { Countdown } from "@/components/Snipe";
+import { Thumb } from "@/components/Thumb";
+import { useApi } from "@/lib/api";
+import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
+import { NOT_SNIPEABLE_TEXT, formatMoney } from "@/lib/format";
+import { keys, useGroupList, useItemPreview } from "@/lib/queries";
+
+const FIELDS = ["item_id", "max_bid", "bid_offset_seconds", "group_id"] as const;
+
+function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  return message ? (
+    <p className="field-error" id={id} data-testid={`error-${id}`}>
+      {message}
+    </p>
+  ) : null;
+}
+
+export default function NewSnipePage() {
+  const api = useApi();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const groups = useGroupList(null);
+
+  const [itemText, setItemText] = useState("");
+  const [ref, setRef] = useState<string | null>(null);
+  const [maxBid, setMaxBid] = useState("");
+  const [offset, setOffset] = useState("6");
+  const [groupId, setGroupId] = useState("");
+  // One Idempotency-Key per intended snipe: a retry of the same submission
+  // (e.g. after a lost answer) reuses it; any change to the form makes a new one.
+  const idempotencyKey = useRef<string | null>(null);
+  const changed = () => {
+    idempotencyKey.current = null;
+  };
+
+  const preview = useItemPreview(ref);
+  const item = preview.data;
+
+  const create = useMutation({
+    mutationFn: async () => {
+      if (!item) throw new Error("Look the item up first.");
+      idempotencyKey.current ??= crypto.randomUUID();
+      const offsetNumber = Number(offset);
+      return unwrap(
+        await api.POST("/api/snipes", {
+          params: { header: { "idempotency-key": idempotencyKey.current } },
+          body: {
+            item_id: itemText.trim(),
+            max_bid: { value: maxBid.trim(), currency: item.current_price.currency },
+            // Sent as typed when it is not a whole number: the API says what is wrong.
+            bid_offset_seconds: (Number.isInteger(offsetNumber) && offset.trim() !== ""
+              ? offsetNumber
+              : offset) as number,
+            ...(groupId ? { group_id: groupId } : {}),
+          },
+        }),
+      );
+    },
+    onSuccess: async (snipe) => {
+      await queryClient.invalidateQueries({ queryKey: keys.snipes });
+      router.push(`/snipes/${encodeURIComponent(snipe.snipe_id)}`);
+    },
+  });
+
+  const errors = fieldErrorsByName(create.error, FIELDS);
+  const apiError = create.error instanceof ApiError ? create.error : null;
+  if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) {
+    const minimum = apiError.details.minimum_bid as { value: string; currency: string } | undefined;
+    errors.max_bid = minimum ? `${apiError.message} (at least ${formatMoney(minimum)})` : apiError.message;
+  }
+  const fieldShown = Object.keys(errors).some((k) => k !== "");
+  const lookupError = preview.error ? messageOf(preview.error) : null;
+  const existing =
+    apiError?.code === "SNIPE_EXISTS" && typeof apiError.details.snipe_id === "string" ? apiError.details.snipe_id : null;
+
+  return (
+    <div className="stack">
+      <h1>New snipe</h1>
+      <form
+        className="stack"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          const text = itemText.trim();
+          setRef(text || null);
+          create.reset();
+        }}
+        aria-label="Find the item"
+      >
+        <div>
+          <label htmlFor="item">eBay listing URL or item number</label>
+          <input
+            id="item"
+            name="item"
+            inputMode="url"
+            placeholder="https://www.ebay.com/itm/123456789012"
+            value={itemText}
+            onChange={(e) => {
+              setItemText(e.target.value);
+              changed();
+            }}
+            aria-invalid={lookupError || errors.item_id ? true : undefined}
+            aria-describedby="item-hint item-lookup-error error-item_id"
+          />
+          <p className="hint" id="item-hint">
+            Paste the listing&apos;s address, or type its item number.
+          </p>
+          {lookupError ? (
+            <p className="field-error" id="item-lookup-error" role="alert">
+              {lookupError}
+            </p>
+          ) : null}
+          <FieldError id="item_id" message={errors.item_id} />
+        </div>
+        <div>
+          <button type="submit" className="secondary" disabled={!itemText.trim() || preview.isFetching}>
+            {preview.isFetching ? "Looking up…" : "Look up"}
+          </button>
+        </div>
+      </form>
+
+      {item ? (
+        <section aria-labelledby="preview-title" className="preview" data-testid="item-preview">
+          <Thumb src={item.image_url} className="preview-image" />
+          <div>
+            <h2 id="preview-title" style={{ marginTop: 0 }}>
+              {item.title}
+            </h2>
+            <dl className="grid">
+              <dt>Current price</dt>
+              <dd data-testid="preview-price">{formatMoney(item.current_price)}</dd>
+              <dt>Minimum bid</dt>
+              <dd data-testid="preview-minimum">{formatMoney(item.minimum_bid)}</dd>
+              <dt>Bids</dt>
+              <dd>{item.bid_count}</dd>
+              <dt>Time left</dt>
+              <dd>
+                <Countdown endAt={item.end_at} />
+              </dd>
+            </dl>
+            {item.item_url ? (
+              <p>
+                <a href={item.item_url} target="_blank" rel="noreferrer noopener">
+                  View on eBay
+                </a>
+              </p>
+            ) : null}
+          </div>
+        </section>
+      ) : null}
+
+      {item && !item.snipeable ? (
+        <p className="alert" role="alert">
+          {NOT_SNIPEABLE_TEXT[item.not_snipeable_reason ?? ""] ?? "This item cannot be sniped."}
+        </p>
+      ) : null}
+
+      {item && item.snipeable ? (
+        <form
+          className="stack"
+          noValidate
+          aria-label="Snipe"
+          onSubmit={(e) => {
+            e.preventDefault();
+            create.mutate();
+          }}
+        >
+          <div>
+            <label htmlFor="max-bid">Your maximum bid ({item.current_price.currency})</label>
+            <input
+              id="max-bid"
+              name="max_bid"
+              inputMode="decimal"
+              autoComplete="off"
+              value={maxBid}
+              onChange={(e) => {
+                setMaxBid(e.target.value);
+                changed();
+              }}
+              aria-invalid={errors.max_bid ? true : undefined}
+              aria-describedby="max-bid-hint error-max_bid"
+            />
+            <p className="hint" id="max-bid-hint">
+              The most you will pay{item.minimum_bid ? `; at least ${formatMoney(item.minimum_bid)}` : ""}. eBay bids
+              only as much as it takes to win.
+            </p>
+            <FieldError id="max_bid" message={errors.max_bid} />
+          </div>
+          <div>
+            <label htmlFor="offset">Seconds before the end to bid</label>
+            <input
+              id="offset"
+              name="bid_offset_seconds"
+              inputMode="numeric"
+              value={offset}
+              onChange={(e) => {
+                setOffset(e.target.value);
+                changed();
+              }}
+              aria-invalid={errors.bid_offset_seconds ? true : undefined}
+              aria-describedby="offset-hint error-bid_offset_seconds"
+            />
+            <p className="hint" id="offset-hint">
+              1 to 60 seconds; 6 is a good default.
+            </p>
+            <FieldError id="bid_offset_seconds" message={errors.bid_offset_seconds} />
+          </div>
+          <div>
+            <label htmlFor="group">Group (optional)</label>
+            <select
+              id="group"
+              name="group_id"
+              value={groupId}
+              onChange={(e) => {
+                setGroupId(e.target.value);
+                changed();
+              }}
+              aria-describedby="error-group_id"
+            >
+              <option value="">No group</option>
+              {groups.data?.items.map((g) => (
+                <option key={g.group_id} value={g.group_id}>
+                  {g.name} (win {g.wins_wanted})
+                </option>
+              ))}
+            </select>
+            <FieldError id="group_id" message={errors.group_id} />
+          </div>
+          {create.error && !fieldShown ? (
+            <div className="alert" role="alert" data-testid="form-error">
+              {messageOf(create.error)}
+              {existing ? (
+                <>
+                  {" "}
+                  <Link href={`/snipes/${encodeURIComponent(existing)}`}>Open the existing snipe</Link>
+                </>
+              ) : null}
+              {apiError?.code === "EBAY_NOT_LINKED" || apiError?.code === "EBAY_RECONNECT_REQUIRED" ? (
+                <>
+                  {" "}
+                  <Link href="/ebay">Link your eBay account</Link>
+                </>
+              ) : null}
+            </div>
+          ) : null}
+          {fieldShown ? (
+            <p className="visually-hidden" role="alert">
+              Some fields need attention.
+            </p>
+          ) : null}
+          <div>
+            <button type="submit" disabled={create.isPending}>
+              {create.isPending ? "Scheduling…" : "Schedule snipe"}
+            </button>
+          </div>
+        </form>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,39 @@
+import { ApiError, type FieldError } from "@/api/client";
+
+/**
+ * The API's field errors (details.errors, loc like ["body", "max_bid",
+ * "value"]) by form field: the first loc part after "body" that the form
+ * knows, e.g. "max_bid". Errors for no known field go under "".
+ */
+export function fieldErrorsByName(error: unknown, fields: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!(error instanceof ApiError)) return out;
+  const errors: FieldError[] = error.fieldErrors;
+  for (const e of errors) {
+    const parts = e.loc.filter((p): p is string => typeof p === "string" && p !== "body");
+    const name = parts.find((p) => fields.includes(p)) ?? "";
+    const message = sentence(e.message.replace(/^Value error, /, ""));
+    out[name] = out[name] ? `${out[name]} ${message}` : message;
+  }
+  return out;
+}
+
+const TOO_LATE = new Set(["SNIPE_ALREADY_BIDDING", "SNIPE_ALREADY_FINISHED", "AUCTION_ENDED", "AUCTION_ENDING_TOO_SOON"]);
+
+function sentence(text: string): string {
+  const t = text.trim();
+  return t ? `${t[0]?.toUpperCase() ?? ""}${t.slice(1)}${/[.!?]$/.test(t) ? "" : "."}` : t;
+}
+
+/** The message to show for a failed call: the API's own words, "too late" said plainly. */
+export function messageOf(error: unknown): string {
+  if (error instanceof ApiError) {
+    return TOO_LATE.has(error.code) ? `Too late: ${error.message}.`.replace(/\.\.$/, ".") : sentence(error.message);
+  }
+  if (error instanceof TypeError) {
+    // fetch's network failure: the request may or may not have arrived.
+    return "The service could not be reached (or its answer was lost). Check your connection and try again: trying again is safe.";
+  }
+  if (error instanceof Error) return error.message;
+  return "Something went wrong.";
+}
