@@ -77,7 +77,7 @@ format: venv
 	$(BIN)/ruff format .
 
 typecheck: venv
-	$(BIN)/mypy api workflows tasks sandbox tests bench
+	$(BIN)/mypy api workflows tasks sandbox tests bench ops
 
 infra-lint: venv sam-venv
 	bash scripts/lint-infra.sh
@@ -86,7 +86,7 @@ infra-lint: venv sam-venv
 # pip-audit: known vulnerabilities of every pinned dependency (runtime and dev);
 # fails loudly, never silently, when it cannot get the data (docs/security.md).
 security: venv
-	$(BIN)/bandit -q -r api workflows tasks sandbox -c pyproject.toml
+	$(BIN)/bandit -q -r api workflows tasks sandbox ops -c pyproject.toml
 	$(BIN)/python scripts/audit_deps.py -r requirements-dev.txt
 
 build: sam-venv
@@ -120,6 +120,23 @@ fuzz: venv
 
 clean:
 	rm -rf .aws-sam build .pytest_cache .mypy_cache .ruff_cache
+
+# ---------------------------------------------------------------- operations
+# (issue 14) Deploy with sam (samconfig.toml: ENV=dev or ENV=prod; the build
+# always runs first, so the repository root is never uploaded), the operator
+# CLI, and the sizes of what a deploy uploads. docs/deploy.md, docs/operations.md.
+ENV ?= dev
+.PHONY: deploy ops deploy-check
+deploy: build deploy-check
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --config-env $(ENV)
+
+# Refuse to deploy the placeholders of samconfig.toml.
+deploy-check:
+	@! awk '/^\[/{on = ($$0 == "[$(ENV).deploy.parameters]")} on' samconfig.toml | grep CHANGE \
+	  || { echo "deploy: replace the CHANGE values of [$(ENV).deploy.parameters] in samconfig.toml (docs/deploy.md)" >&2; exit 1; }
+
+ops: venv
+	@$(BIN)/python -m ops --help
 
 # --- web app (web/, Next.js) ---------------------------------------------------
 # Packages from web/package-lock.json (npm ci); the browser is Debian's chromium

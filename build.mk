@@ -3,10 +3,12 @@
 # ARTIFACTS_DIR set.  Run `sam build --build-in-source`: without it SAM first
 # copies the whole repository, virtualenvs included, to a scratch directory.
 #
-# Every function ships the same code: api/, workflows/, tasks/ and the
-# dependencies of requirements.txt as CPython 3.11 arm64 wheels.  The
-# dependencies are installed once per content of requirements.txt into
-# build/lambda-deps/<hash> (atomically, so parallel builds are safe).
+# Every function ships only our code: api/, workflows/ and tasks/ (byte code
+# included).  The dependencies of requirements.txt, as CPython 3.11 arm64
+# wheels, ship once in the layer DependenciesLayer (under python/, which the
+# runtime puts on sys.path as /opt/python).  They are installed once per
+# content of requirements.txt into build/lambda-deps/<hash> (atomically, so
+# parallel builds are safe).
 
 LAMBDA_PACKAGES := api workflows tasks
 LAMBDA_PYTHON_VERSION := 3.11
@@ -17,13 +19,20 @@ LAMBDA_PIP ?= $(LAMBDA_PYTHON) -m pip
 # runtime's SDK version, not requirements.txt's pin). docs/benchmarks.md.
 LAMBDA_RUNTIME_PROVIDED := boto3 botocore s3transfer
 LAMBDA_DEPS_ROOT := build/lambda-deps
+LAMBDA_FUNCTION_TARGETS := build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
+	build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction \
+	build-EbayRateLimitsFunction
 
-.PHONY: build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
-	build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction
+define lambda_check_artifacts_dir
+@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (run sam build)" >&2; exit 1; }
+@$(LAMBDA_PYTHON) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON_VERSION)")' \
+  || { echo "$@: byte code must be compiled by CPython $(LAMBDA_PYTHON_VERSION)" >&2; exit 1; }
+endef
 
-build-ApiFunction build-RefreshTokenFunction build-PlaceBidFunction \
-build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction:
-	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set (run sam build)" >&2; exit 1; }
+.PHONY: build-DependenciesLayer $(LAMBDA_FUNCTION_TARGETS)
+
+build-DependenciesLayer:
+	$(lambda_check_artifacts_dir)
 	@set -eu; \
 	deps="$(LAMBDA_DEPS_ROOT)/$$( { cat requirements.txt; echo "$(LAMBDA_RUNTIME_PROVIDED)"; } | sha256sum | cut -c1-16)"; \
 	if [ ! -f "$$deps/.complete" ]; then \
@@ -40,10 +49,15 @@ build-CheckResultFunction build-NotifyFunction build-EbayTokenExpiryFunction:
 	  touch "$$tmp/.complete"; \
 	  mv -T "$$tmp" "$$deps" 2>/dev/null || rm -rf "$$tmp"; \
 	fi; \
-	cp -R "$$deps/." "$(ARTIFACTS_DIR)/"; \
-	rm -f "$(ARTIFACTS_DIR)/.complete"; \
+	mkdir -p "$(ARTIFACTS_DIR)/python"; \
+	cp -R "$$deps/." "$(ARTIFACTS_DIR)/python/"; \
+	rm -f "$(ARTIFACTS_DIR)/python/.complete"; \
+	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +; \
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)" >/dev/null
+
+$(LAMBDA_FUNCTION_TARGETS):
+	$(lambda_check_artifacts_dir)
+	@set -eu; \
 	cp -R $(LAMBDA_PACKAGES) "$(ARTIFACTS_DIR)/"; \
 	find "$(ARTIFACTS_DIR)" -name __pycache__ -type d -prune -exec rm -rf {} +; \
-	$(LAMBDA_PYTHON) -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON_VERSION)")' \
-	  || { echo "$@: byte code must be compiled by CPython $(LAMBDA_PYTHON_VERSION)" >&2; exit 1; }; \
 	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash "$(ARTIFACTS_DIR)" >/dev/null

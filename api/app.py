@@ -14,6 +14,7 @@ Tests replace the services with
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from functools import cache
 from http import HTTPStatus
@@ -44,6 +45,7 @@ from api.limits import BodySizeLimit
 from api.models import HealthView
 from api.requests import JsonObjectBodies
 from api.security_headers import with_security_headers, with_server_time
+from workflows import budget
 from workflows.observability import logger, metrics
 from workflows.services import Services, get_services
 from workflows.timing import utc_now
@@ -167,11 +169,17 @@ def openapi_document() -> str:
     )
 
 
+# Set by the Lambda runtime; the local API and the tests have no real timeout.
+LAMBDA_RUNTIME_VARIABLE = "AWS_LAMBDA_FUNCTION_NAME"
+
+
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if LAMBDA_RUNTIME_VARIABLE in os.environ:  # on Lambda the timeout kills
+        budget.start_request(context.get_remaining_time_in_millis())
     path = event.get("path")
     if isinstance(path, str):
         event = {**event, "path": items.item_path(path)}

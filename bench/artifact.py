@@ -21,6 +21,13 @@ in ``aws_xray_sdk`` and ``wrapt``, and ``cryptography`` are no longer runtime
 dependencies since issue 6.)
 
 The largest top-level entries of the artifact are listed too.
+
+Since issue 14 the dependencies ship once, in the layer ``DependenciesLayer``
+(``.aws-sam/build/DependenciesLayer/python``), and each function only our
+code: ``layers`` gives the layer's size, ``upload_zipped_bytes`` what a deploy
+uploads (every function + every layer), and the variants are computed on a
+function's directory merged with the layer's ``python/`` (what ``sys.path``
+holds on Lambda).
 """
 
 from __future__ import annotations
@@ -59,6 +66,25 @@ def function_ids() -> list[str]:
         for logical_id, resource in template["Resources"].items()
         if resource.get("Type") == "AWS::Serverless::Function"
     )
+
+
+def layer_ids() -> list[str]:
+    template = load_template()
+    return sorted(
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::Serverless::LayerVersion"
+    )
+
+
+def _merged(function_dir: Path, target: Path) -> Path:
+    """The function's files plus every layer's ``python/`` (as on Lambda)."""
+    shutil.copytree(function_dir, target)
+    for layer in layer_ids():
+        python = BUILD_DIR / layer / "python"
+        if python.is_dir():
+            shutil.copytree(python, target, dirs_exist_ok=True)
+    return target
 
 
 def zipped_size(root: Path) -> tuple[int, int, int]:
@@ -141,17 +167,27 @@ def run_artifact(out_dir: Path, *, build: bool = True) -> dict[str, Any]:
             functions[fn] = {"error": f"{root} not built"}
             continue
         functions[fn] = _size_row(root)
+    layers: dict[str, Any] = {}
+    for layer in layer_ids():
+        root = BUILD_DIR / layer
+        if not root.is_dir():
+            layers[layer] = {"error": f"{root} not built"}
+            continue
+        row = _size_row(root)
+        del row["target_met"]
+        layers[layer] = row
     variants: dict[str, Any] = {}
     largest: list[dict[str, Any]] = []
     sample = next(
         (BUILD_DIR / fn for fn in function_ids() if (BUILD_DIR / fn).is_dir()), None
     )
     if sample is not None:
-        largest = _largest(sample)
         with tempfile.TemporaryDirectory(prefix="bench-artifact-") as tmp:
+            merged = _merged(sample, Path(tmp) / "merged")
+            largest = _largest(merged)
             for name, (leave_out, bytecode) in VARIANTS.items():
                 path = _variant(
-                    sample, Path(tmp) / name, leave_out=leave_out, bytecode=bytecode
+                    merged, Path(tmp) / name, leave_out=leave_out, bytecode=bytecode
                 )
                 variants[name] = _size_row(path)
                 shutil.rmtree(path)
@@ -160,6 +196,9 @@ def run_artifact(out_dir: Path, *, build: bool = True) -> dict[str, Any]:
         "build_seconds": build_seconds,
         "sample_function": sample.name if sample else None,
         "functions": functions,
+        "layers": layers,
+        "upload_zipped_bytes": sum(sizes)
+        + sum(layer.get("zipped_bytes", 0) for layer in layers.values()),
         "variants": variants,
         "largest_entries": largest,
         "target_zipped_bytes": TARGET_ZIPPED_BYTES,

@@ -14,7 +14,8 @@ machine's ``.asl.json`` describe:
   ``Handler`` from the template, a tiny dummy zip); invocations run our real
   handlers in-process through :mod:`sandbox.engine`;
 * the state machine, with ``DefinitionSubstitutions`` resolved from the
-  template's own keys to the moto function ARNs.
+  template's own keys to the moto function ARNs (a published version for
+  ``!Ref Fn.Version``).
 
 It works in both of moto's modes:
 
@@ -400,6 +401,15 @@ def provision(
             raise TemplateError(f"{machine_id}: DefinitionUri must be a local path")
         asl_path = Path(template_path).parent / uri
 
+    versions: dict[str, str] = {}
+
+    def published_version(function_id: str) -> str:
+        if function_id not in versions:
+            versions[function_id] = local.lambda_.publish_version(
+                FunctionName=local.function_names[function_id]
+            )["FunctionArn"]
+        return versions[function_id]
+
     def resolve(key: str, value: Any) -> str:
         if isinstance(value, str) and not _PLACEHOLDER.search(value):
             return value
@@ -417,6 +427,11 @@ def provision(
                     return table_arn
             if function == "Ref" and argument in local.function_names:
                 return local.function_names[argument]
+            # `!Ref Fn.Version` (AutoPublishAlias): as on AWS, the state
+            # machine invokes a published version of the function.
+            target, _, kind = str(argument).partition(".")
+            if function == "Ref" and target in function_arns and kind == "Version":
+                return published_version(target)
             if function == "Ref" and argument == table_id:
                 return table_name
         raise TemplateError(f"{machine_id}: cannot resolve substitution {key}={value}")

@@ -1,7 +1,8 @@
 """The one place production code builds boto3 clients and translates their errors.
 
 ``client(service)`` returns the process' client for an AWS service (built once,
-with short timeouts and boto3's standard retries; the endpoint comes from the
+with the short timeouts and standard retries of ``workflows.budget``; the
+endpoint comes from the
 standard ``AWS_ENDPOINT_URL*`` variables, so moto or Step Functions Local need no
 code path of their own). ``reset_clients()`` forgets them (the endpoint or the
 credentials changed).
@@ -24,18 +25,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from workflows import budget
 from workflows.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_stepfunctions import SFNClient
-
-_CONFIG = Config(
-    connect_timeout=2,
-    read_timeout=5,
-    retries={"max_attempts": 3, "mode": "standard"},
-)
 
 
 @overload
@@ -51,12 +47,32 @@ def client(service: str) -> Any:
 
 @cache
 def _cached(service: str) -> Any:
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    # Timeouts and attempts: workflows.budget (per function, from the environment).
+    config = budget.aws_client_config()
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+def operator_client(service: str) -> Any:
+    """A client for the operator CLI (``python -m ops``): services only
+    operators call (Lambda, CloudFormation), with a read timeout that waits
+    for a task Lambda to finish."""
+    return _operator_cached(service)
+
+
+@cache
+def _operator_cached(service: str) -> Any:
+    config = Config(
+        connect_timeout=3,
+        read_timeout=30,
+        retries={"max_attempts": 3, "mode": "standard"},
+    )
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 
 def reset_clients() -> None:
     """Forget every cached client (the endpoint or credentials changed)."""
     _cached.cache_clear()
+    _operator_cached.cache_clear()
 
 
 def error_code(exc: ClientError, default: str = "") -> str:

@@ -39,6 +39,7 @@ from workflows.errors import (
     SnipeSkipped,
     TransitionRejected,
 )
+from workflows.failure_metrics import count_failed
 from workflows.models import (
     REASON_TEXT,
     BidRecord,
@@ -129,7 +130,7 @@ def _claim(services: Services, request: PlaceBidInput) -> Snipe:
 
 def _fail(services: Services, snipe: Snipe, reason: Reason) -> None:
     services.store.end(snipe, SnipeStatus.FAILED, reason)
-    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+    count_failed(reason)
 
 
 class _OnEbay(Enum):

@@ -40,6 +40,7 @@ DEFAULT_LIMITS = httpx.Limits(max_keepalive_connections=10, keepalive_expiry=60.
 OAUTH_PATH = "/identity/v1/oauth2/token"
 BROWSE_PATH = "/buy/browse/v1"
 OFFER_PATH = "/buy/offer/v1_beta"
+ANALYTICS_PATH = "/developer/analytics/v1_beta"
 NO_BIDDING_ACTIVITY = 120033
 ITEM_NOT_FOUND_ERROR_IDS = frozenset({11001, 11003, 11006, 11012})
 
@@ -188,6 +189,38 @@ class Bidding:
             auction_end_at=_opt_datetime(data.get("auctionEndDate")),
             reserve_price_met=_opt_bool(data.get("reservePriceMet")),
         )
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """One rate of eBay's rate-limit report (Developer Analytics getRateLimits)."""
+
+    api_context: str
+    api_name: str
+    resource: str
+    limit: int
+    remaining: int
+    time_window_seconds: int
+    reset_at: datetime | None
+
+    @classmethod
+    def list_from_json(cls, data: Mapping[str, Any]) -> list[RateLimit]:
+        rates: list[RateLimit] = []
+        for api in data.get("rateLimits") or ():
+            for resource in api.get("resources") or ():
+                for rate in resource.get("rates") or ():
+                    rates.append(
+                        cls(
+                            api_context=str(api.get("apiContext") or ""),
+                            api_name=str(api.get("apiName") or ""),
+                            resource=str(resource["name"]),
+                            limit=int(rate["limit"]),
+                            remaining=int(rate["remaining"]),
+                            time_window_seconds=int(rate["timeWindow"]),
+                            reset_at=_opt_datetime(rate.get("reset")),
+                        )
+                    )
+        return rates
 
 
 def _get(data: Mapping[str, Any], outer: str, inner: str) -> Any:
@@ -410,6 +443,14 @@ class EbayClient(HttpClientOwner):
                 op, "GET", url, token, params=params, browse=True, timeout=timeout
             )
         return self._parse(op, EbayItem.from_json, data)
+
+    # Developer Analytics
+
+    def get_rate_limits(self) -> list[RateLimit]:
+        """This application's call limits and what is left (app token)."""
+        url = f"{self._base}{ANALYTICS_PATH}/rate_limit/"
+        data = self._api_call("getRateLimits", "GET", url, self.app_token())
+        return self._parse("getRateLimits", RateLimit.list_from_json, data)
 
     # Offer
 

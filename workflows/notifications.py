@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workflows import postmark
 from workflows.errors import EmailUnavailable, TransitionRejected
+from workflows.failure_metrics import count_failed
 from workflows.models import (
     ACTIVE_STATUSES,
     REASON_TEXT,
@@ -45,7 +46,7 @@ from workflows.models import (
     Snipe,
     SnipeStatus,
 )
-from workflows.observability import logger, metrics
+from workflows.observability import logger
 from workflows.services import Services
 
 # Step Functions error name -> reason, for failures no task recorded itself.
@@ -79,6 +80,13 @@ class NotifyInput(BaseModel):
     snipe_id: str
     failure: Failure | None = None
     result: CheckSummary | None = None
+    # An operator's re-send (``python -m ops resend-email``): email a final
+    # snipe again even if an email was recorded; never touches its status.
+    resend: bool = False
+
+
+class ResendRefused(Exception):
+    """A re-send was asked for a snipe whose result is not final."""
 
 
 class EmailOutcome(StrEnum):
@@ -145,6 +153,12 @@ class PendingOutput(BaseModel):
 
 
 def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
+    if request.resend:
+        snipe = services.store.get(request.snipe_id)
+        if not snipe.status.is_final:
+            raise ResendRefused(f"snipe is {snipe.status}; no result to email yet")
+        logger.info("result email re-sent by an operator")
+        return _email_final(services, snipe, resend=True)
     check = request.result
     if check is not None and check.active_elsewhere:
         snipe = services.store.get(request.snipe_id)
@@ -165,9 +179,14 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
             recheck_at=check.recheck_at,
         )
     snipe = _ensure_final(services, request)
+    return _email_final(services, snipe, resend=False)
+
+
+def _email_final(services: Services, snipe: Snipe, *, resend: bool) -> NotifyOutput:
+    """Email the final outcome (once; again when ``resend``)."""
     if snipe.status is SnipeStatus.CANCELLED:
         return NotifyOutput.of(snipe, EmailOutcome.NOT_SENT)
-    if snipe.notification is not None:
+    if snipe.notification is not None and not resend:
         suppressed = snipe.notification.status is NotificationStatus.SUPPRESSED
         return NotifyOutput.of(
             snipe,
@@ -274,7 +293,7 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
         )
     except TransitionRejected:  # another writer finished it meanwhile
         return services.store.get(request.snipe_id)
-    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+    count_failed(reason)
     return snipe
 
 

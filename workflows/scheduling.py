@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from workflows import active_items, ebay, groups, live
+from workflows import active_items, budget, ebay, groups, live
 from workflows.errors import (
     AuctionEnded,
     AuctionEndingTooSoon,
@@ -273,6 +273,9 @@ def create_snipe(
         execution_name=snipe_id,
         group_id=request.group_id,
     )
+    # From here the snipe is written, its execution started, or the snipe
+    # deleted again: refuse (nothing written) unless that can still finish.
+    budget.require_time_for_critical_writes()
     services.store.create(snipe)
     # The execution input names the snipe and its timing only: the tasks read
     # everything else (email, tokens) from the store.

@@ -38,6 +38,7 @@ from workflows.errors import (
     EbayUnavailable,
     TransitionRejected,
 )
+from workflows.failure_metrics import count_failed
 from workflows.models import (
     BidRecord,
     Reason,
@@ -158,7 +159,7 @@ def _record_no_bid(services: Services, snipe: Snipe) -> CheckResultOutput:
     except TransitionRejected:
         return _answer(services.store.get(snipe.snipe_id))
     logger.warning("no bid of ours at eBay", extra={"reason": reason.value})
-    metrics.add_metric(name="SnipesFailed", unit="Count", value=1)
+    count_failed(reason)
     return _answer(snipe)
 
 

@@ -100,7 +100,9 @@ def _check_functions_and_machine(local: aws.LocalAws) -> None:
         if state["Type"] == "Task"
     }
     assert resources
-    assert resources <= arns
+    # Published versions (`!Ref Fn.Version`), as on AWS: <function ARN>:<n>
+    assert {resource.rpartition(":")[0] for resource in resources} <= arns
+    assert all(resource.rpartition(":")[2].isdigit() for resource in resources)
 
 
 def _run_happy_path(local: aws.LocalAws) -> dict[str, Any]:

@@ -102,8 +102,9 @@ def _task_states() -> dict[str, dict[str, Any]]:
     }
 
 
-def _use_case_module(state: dict[str, Any]) -> Path:
-    """The workflows module whose use case the state's task handler calls."""
+def _use_case_modules(state: dict[str, Any]) -> list[Path]:
+    """The workflows modules whose use cases the state's task handler calls
+    (Check result's handler also serves Check result after failure)."""
     placeholder = re.fullmatch(r"\$\{(\w+)Arn\}", state["Resource"])
     assert placeholder, f"task resource {state['Resource']} is not a function ARN"
     props = FUNCTIONS[placeholder.group(1)]["Properties"]
@@ -117,8 +118,8 @@ def _use_case_module(state: dict[str, Any]) -> Path:
         and node.module.startswith("workflows.")
         and node.module not in {"workflows.observability", "workflows.services"}
     }
-    assert len(modules) == 1, f"{source.name} calls into {modules}"
-    return ROOT / Path(*modules.pop().split(".")).with_suffix(".py")
+    assert 1 <= len(modules) <= 2, f"{source.name} calls into {modules}"
+    return [ROOT / Path(*m.split(".")).with_suffix(".py") for m in sorted(modules)]
 
 
 def _raised_names(source: Path) -> set[str]:
@@ -158,7 +159,7 @@ def test_each_task_retries_exactly_the_transient_errors_it_raises(
         assert _retried(state) == set()
         assert ["States.ALL"] in [c["ErrorEquals"] for c in state["Catch"]]
         return
-    raised = _raised_names(_use_case_module(state)) & TRANSIENT
+    raised = set().union(*map(_raised_names, _use_case_modules(state))) & TRANSIENT
     assert _retried(state) == raised | INFRASTRUCTURE_ERRORS
 
 
