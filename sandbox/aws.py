@@ -38,8 +38,6 @@ import json
 import logging
 import os
 import re
-import secrets
-import string
 import threading
 import time
 import urllib.request
@@ -62,6 +60,7 @@ from sandbox.template import (
     TEMPLATE_PATH,
     TemplateError,
     _function_setting,
+    _generated_secret,
     _has_intrinsic,
     _only,
     _resources,
@@ -476,20 +475,6 @@ def _pseudo_sub(value: Any, *, stack_name: str, region: str) -> str:
         return pseudo[match.group(1)]
 
     return _PLACEHOLDER.sub(substitute, text)
-
-
-def _generated_secret(props: Mapping[str, Any]) -> dict[str, str]:
-    """What ``GenerateSecretString`` (template + one generated key) produces."""
-    spec = props.get("GenerateSecretString") or {}
-    values: dict[str, str] = json.loads(spec.get("SecretStringTemplate") or "{}")
-    key = spec.get("GenerateStringKey")
-    if key:
-        alphabet = string.ascii_letters + string.digits
-        if not spec.get("ExcludePunctuation"):
-            alphabet += "!#$%&()*+,-./:;<=>?@[]^_{|}~"
-        length = int(spec.get("PasswordLength", 32))
-        values[key] = "".join(secrets.choice(alphabet) for _ in range(length))
-    return values
 
 
 def _provision_secrets(

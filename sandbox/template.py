@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, cast
@@ -95,3 +97,17 @@ def _function_setting(
 ) -> Any:
     value = props.get(key, globals_.get(key))
     return None if _has_intrinsic(value) else value
+
+
+def _generated_secret(props: Mapping[str, Any]) -> dict[str, str]:
+    """What ``GenerateSecretString`` (template + one generated key) produces."""
+    spec = props.get("GenerateSecretString") or {}
+    values: dict[str, str] = json.loads(spec.get("SecretStringTemplate") or "{}")
+    key = spec.get("GenerateStringKey")
+    if key:
+        alphabet = string.ascii_letters + string.digits
+        if not spec.get("ExcludePunctuation"):
+            alphabet += "!#$%&()*+,-./:;<=>?@[]^_{|}~"
+        length = int(spec.get("PasswordLength", 32))
+        values[key] = "".join(secrets.choice(alphabet) for _ in range(length))
+    return values
