@@ -128,26 +128,25 @@ export function ConfirmDialog({
   title,
   children,
   action,
-  error,
-  onConfirm,
-  pending,
+  mutation,
+  showError = true,
 }: {
   dialog: RefObject<HTMLDialogElement | null>;
   titleId: string;
   title: ReactNode;
   children: ReactNode;
   action: ReactNode;
-  error?: unknown;
-  onConfirm: () => void;
-  pending: boolean;
+  /** The action; its error shows inside the dialog unless showError is false. */
+  mutation: { error: unknown; isPending: boolean; mutate: () => void };
+  showError?: boolean;
 }) {
   return (
     <dialog ref={dialog} aria-labelledby={titleId}>
       <h2 id={titleId}>{title}</h2>
       {children}
-      <ErrorAlert error={error} />
+      {showError ? <ErrorAlert error={mutation.error} /> : null}
       <div className="row">
-        <button type="button" className="danger" onClick={onConfirm} disabled={pending}>
+        <button type="button" className="danger" onClick={() => mutation.mutate()} disabled={mutation.isPending}>
           {action}
         </button>
         <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
@@ -155,5 +154,33 @@ export function ConfirmDialog({
         </button>
       </div>
     </dialog>
+  );
+}
+
+/** A form that the browser does not validate and that runs onSubmit instead of navigating. */
+export function Form({
+  labelledBy,
+  label,
+  onSubmit,
+  children,
+}: {
+  labelledBy?: string;
+  label?: string;
+  onSubmit: () => void;
+  children: ReactNode;
+}) {
+  return (
+    <form
+      className="stack"
+      noValidate
+      aria-labelledby={labelledBy}
+      aria-label={label}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+    </form>
   );
 }

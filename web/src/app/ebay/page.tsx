@@ -95,9 +95,7 @@ export default function EbayAccountPage() {
         titleId="unlink-title"
         title="Unlink your eBay account?"
         action="Unlink"
-        error={unlink.error}
-        onConfirm={() => unlink.mutate()}
-        pending={unlink.isPending}
+        mutation={unlink}
       >
         <p>Scheduled snipes will be skipped; snipes already bidding finish on their own.</p>
       </ConfirmDialog>

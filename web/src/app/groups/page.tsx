@@ -4,7 +4,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { unwrap } from "@/api/client";
-import { ErrorAlert, Pager, QueryStatus, TextField } from "@/components/Blocks";
+import { Form, ErrorAlert, Pager, QueryStatus, TextField } from "@/components/Blocks";
 import { useApi } from "@/lib/api";
 import { fieldErrorsByName } from "@/lib/fieldErrors";
 import { keys, useGroupList } from "@/lib/queries";
@@ -62,15 +62,7 @@ export default function GroupsPage() {
         </table>
       ) : null}
       <Pager cursors={cursors} setCursors={setCursors} next={list.data?.next_cursor} />
-      <form
-        className="stack"
-        noValidate
-        aria-labelledby="new-group"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
+      <Form labelledBy="new-group" onSubmit={() => create.mutate()}>
         <h2 id="new-group">New group</h2>
         <TextField id="group-name" label="Name" field="name" value={name} onChange={setName} error={errors.name} />
         <TextField
@@ -88,7 +80,7 @@ export default function GroupsPage() {
             Create group
           </button>
         </div>
-      </form>
+      </Form>
     </div>
   );
 }

@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import { unwrap } from "@/api/client";
-import { ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
+import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
 import { StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { fieldErrorsByName } from "@/lib/fieldErrors";
@@ -142,15 +142,7 @@ export default function GroupPage() {
           </button>
         </div>
       </form>
-      <form
-        className="stack"
-        noValidate
-        aria-labelledby="wins-title"
-        onSubmit={(e) => {
-          e.preventDefault();
-          update.mutate();
-        }}
-      >
+      <Form labelledBy="wins-title" onSubmit={() => update.mutate()}>
         <h2 id="wins-title">Wins wanted</h2>
         <TextField
           id="wins-wanted"
@@ -167,7 +159,7 @@ export default function GroupPage() {
             Save
           </button>
         </div>
-      </form>
+      </Form>
       <div>
         <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
           Delete group
@@ -178,9 +170,7 @@ export default function GroupPage() {
         titleId="delete-title"
         title="Delete this group?"
         action="Delete"
-        error={remove.error}
-        onConfirm={() => remove.mutate()}
-        pending={remove.isPending}
+        mutation={remove}
       >
         <p>Its snipes leave the group and go on as ordinary snipes.</p>
       </ConfirmDialog>

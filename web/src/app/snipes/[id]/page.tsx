@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap, type SnipeView } from "@/api/client";
-import { ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
+import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
 import { Countdown, PriceNow, ReasonText, StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { useServerNow } from "@/lib/clock";
@@ -109,12 +109,9 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
   if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) errors.max_bid = apiError.message;
   const other = edit.error && !errors.max_bid && !errors.bid_offset_seconds;
   return (
-    <form
-      className="stack"
-      noValidate
-      aria-labelledby="edit-title"
-      onSubmit={(e) => {
-        e.preventDefault();
+    <Form
+      labelledBy="edit-title"
+      onSubmit={() => {
         setSaved(null);
         edit.mutate();
       }}
@@ -149,7 +146,7 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
           Save changes
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 
@@ -183,8 +180,8 @@ function CancelButton({ snipe }: { snipe: SnipeView }) {
         titleId="cancel-title"
         title="Cancel this snipe?"
         action="Yes, cancel it"
-        onConfirm={() => cancel.mutate()}
-        pending={cancel.isPending}
+        mutation={cancel}
+        showError={false}
       >
         <p>No bid will be placed for {snipe.item.title}.</p>
       </ConfirmDialog>

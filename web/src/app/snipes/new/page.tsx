@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap } from "@/api/client";
-import { FieldError, TextField } from "@/components/Blocks";
+import { Form, FieldError, TextField } from "@/components/Blocks";
 import { Countdown } from "@/components/Snipe";
 import { Thumb } from "@/components/Thumb";
 import { useApi } from "@/lib/api";
@@ -31,6 +31,11 @@ export default function NewSnipePage() {
   const idempotencyKey = useRef<string | null>(null);
   const changed = () => {
     idempotencyKey.current = null;
+  };
+  /** A field's setter that also marks the request as a new one (a new idempotency key). */
+  const edits = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    changed();
   };
 
   const preview = useItemPreview(ref);
@@ -95,10 +100,7 @@ export default function NewSnipePage() {
             inputMode="url"
             placeholder="https://www.ebay.com/itm/123456789012"
             value={itemText}
-            onChange={(e) => {
-              setItemText(e.target.value);
-              changed();
-            }}
+            onChange={(e) => edits(setItemText)(e.target.value)}
             aria-invalid={lookupError || errors.item_id ? true : undefined}
             aria-describedby="item-hint item-lookup-error error-item_id"
           />
@@ -156,15 +158,7 @@ export default function NewSnipePage() {
       ) : null}
 
       {item && item.snipeable ? (
-        <form
-          className="stack"
-          noValidate
-          aria-label="Snipe"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
+        <Form label="Snipe" onSubmit={() => create.mutate()}>
           <TextField
             id="max-bid"
             label={`Your maximum bid (${item.current_price.currency})`}
@@ -173,10 +167,7 @@ export default function NewSnipePage() {
             inputMode="decimal"
             autoComplete="off"
             value={maxBid}
-            onChange={(v) => {
-              setMaxBid(v);
-              changed();
-            }}
+            onChange={edits(setMaxBid)}
             error={errors.max_bid}
             hint={
               <>
@@ -192,10 +183,7 @@ export default function NewSnipePage() {
             name="bid_offset_seconds"
             inputMode="numeric"
             value={offset}
-            onChange={(v) => {
-              setOffset(v);
-              changed();
-            }}
+            onChange={edits(setOffset)}
             error={errors.bid_offset_seconds}
             hint="1 to 60 seconds; 6 is a good default."
           />
@@ -205,10 +193,7 @@ export default function NewSnipePage() {
               id="group"
               name="group_id"
               value={groupId}
-              onChange={(e) => {
-                setGroupId(e.target.value);
-                changed();
-              }}
+              onChange={(e) => edits(setGroupId)(e.target.value)}
               aria-describedby="error-group_id"
             >
               <option value="">No group</option>
@@ -247,7 +232,7 @@ export default function NewSnipePage() {
               {create.isPending ? "Scheduling…" : "Schedule snipe"}
             </button>
           </div>
-        </form>
+        </Form>
       ) : null}
     </div>
   );
