@@ -43,6 +43,7 @@ from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
 from api.models import HealthView
 from api.requests import JsonObjectBodies
+from api.responses import json_response
 from api.security_headers import with_security_headers, with_server_time
 from workflows.observability import logger, metrics
 from workflows.services import Services, get_services
@@ -100,15 +101,7 @@ app.include_router(preferences.router)
     summary="Liveness",
     tags=["meta"],
     responses={
-        HTTPStatus.OK: {
-            "description": "Alive",
-            "content": {
-                "application/json": {
-                    "model": HealthView,
-                    "examples": examples.HEALTH_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response("Alive", HealthView, examples.HEALTH_EXAMPLES),
         **error_responses(500),
     },
 )

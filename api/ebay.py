@@ -18,6 +18,7 @@ from api import examples
 from api.errors import error_responses
 from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import json_response
 from workflows import linking
 from workflows.linking import EbayCallbackRequest, LinkStatus
 from workflows.timing import to_z
@@ -56,15 +57,11 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The consent URL and its state",
-            "content": {
-                "application/json": {
-                    "model": EbayConnectView,
-                    "examples": examples.EBAY_CONNECT_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "The consent URL and its state",
+            EbayConnectView,
+            examples.EBAY_CONNECT_EXAMPLES,
+        ),
         **error_responses(401, 500, 503),
     },
 )
@@ -86,15 +83,9 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The account is linked",
-            "content": {
-                "application/json": {
-                    "model": EbayLinkView,
-                    "examples": examples.EBAY_LINK_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "The account is linked", EbayLinkView, examples.EBAY_LINK_EXAMPLES
+        ),
         **error_responses(
             *(400, 401, 415, 422, 500, 502, 503),
             descriptions={
@@ -122,15 +113,9 @@ def callback(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "Linked or not, and until when",
-            "content": {
-                "application/json": {
-                    "model": EbayLinkView,
-                    "examples": examples.EBAY_LINK_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "Linked or not, and until when", EbayLinkView, examples.EBAY_LINK_EXAMPLES
+        ),
         **error_responses(401, 500, 503),
     },
 )
@@ -150,15 +135,9 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "Unlinked",
-            "content": {
-                "application/json": {
-                    "model": EbayUnlinkView,
-                    "examples": examples.EBAY_UNLINK_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "Unlinked", EbayUnlinkView, examples.EBAY_UNLINK_EXAMPLES
+        ),
         **error_responses(401, 500, 503),
     },
 )

@@ -17,6 +17,7 @@ from api import examples
 from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
+from api.responses import json_response
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
@@ -85,15 +86,9 @@ def create_group(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "One page of groups",
-            "content": {
-                "application/json": {
-                    "model": GroupListView,
-                    "examples": examples.GROUP_LIST_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "One page of groups", GroupListView, examples.GROUP_LIST_EXAMPLES
+        ),
         **error_responses(400, 401, 422, 500, 503),
     },
 )
@@ -120,15 +115,7 @@ def list_groups(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The group",
-            "content": {
-                "application/json": {
-                    "model": GroupView,
-                    "examples": examples.GROUP_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response("The group", GroupView, examples.GROUP_EXAMPLES),
         **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
     },
 )
@@ -184,15 +171,9 @@ def update_group(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The group is gone",
-            "content": {
-                "application/json": {
-                    "model": GroupDeletedView,
-                    "examples": examples.GROUP_DELETED_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "The group is gone", GroupDeletedView, examples.GROUP_DELETED_EXAMPLES
+        ),
         **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
     },
 )

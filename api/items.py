@@ -24,6 +24,7 @@ from api.clock import request_now
 from api.errors import error_responses
 from api.models import ItemPreview
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import json_response
 from workflows import live
 from workflows.errors import EbayBadResponse, NotAnAuction
 from workflows.scheduling import START_MARGIN
@@ -75,15 +76,9 @@ def _decoded(ref: str) -> str:
     tags=["items"],
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The listing now",
-            "content": {
-                "application/json": {
-                    "model": ItemPreview,
-                    "examples": examples.ITEM_PREVIEW_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "The listing now", ItemPreview, examples.ITEM_PREVIEW_EXAMPLES
+        ),
         **error_responses(
             *(401, 404, 422, 500, 502, 503),
             descriptions={

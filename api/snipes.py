@@ -25,6 +25,7 @@ from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
 from api.requests import QueryDateTime
+from api.responses import json_response
 from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
@@ -86,15 +87,11 @@ IdempotencyKey = Annotated[
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.CREATED: {
-            "description": "The scheduled snipe, with warnings about its group",
-            "content": {
-                "application/json": {
-                    "model": ScheduledSnipeView,
-                    "examples": examples.SCHEDULED_SNIPE_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.CREATED: json_response(
+            "The scheduled snipe, with warnings about its group",
+            ScheduledSnipeView,
+            examples.SCHEDULED_SNIPE_EXAMPLES,
+        ),
         **error_responses(
             *(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
             descriptions={
@@ -145,15 +142,9 @@ def create_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "One page of snipes",
-            "content": {
-                "application/json": {
-                    "model": SnipeListView,
-                    "examples": examples.SNIPE_LIST_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "One page of snipes", SnipeListView, examples.SNIPE_LIST_EXAMPLES
+        ),
         **error_responses(
             *(400, 401, 422, 500, 503),
             descriptions={
@@ -223,15 +214,7 @@ def list_snipes(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The snipe",
-            "content": {
-                "application/json": {
-                    "model": SnipeView,
-                    "examples": examples.SNIPE_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response("The snipe", SnipeView, examples.SNIPE_EXAMPLES),
         **error_responses(401, 404, 422, 500, 503),
     },
 )
@@ -252,15 +235,9 @@ def get_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The cancelled snipe",
-            "content": {
-                "application/json": {
-                    "model": SnipeView,
-                    "examples": examples.CANCELLED_SNIPE_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "The cancelled snipe", SnipeView, examples.CANCELLED_SNIPE_EXAMPLES
+        ),
         **error_responses(
             *(401, 404, 409, 422, 500, 503),
             descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
@@ -291,15 +268,11 @@ def cancel_snipe(
     tags=TAGS,
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "The changed snipe, with warnings about its group",
-            "content": {
-                "application/json": {
-                    "model": ScheduledSnipeView,
-                    "examples": examples.EDITED_SNIPE_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "The changed snipe, with warnings about its group",
+            ScheduledSnipeView,
+            examples.EDITED_SNIPE_EXAMPLES,
+        ),
         **error_responses(
             *(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
             descriptions={

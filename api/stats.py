@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import examples
 from api.errors import error_responses
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import json_response
 from workflows import stats
 from workflows.money import MoneyView
 
@@ -84,15 +85,9 @@ class StatsView(_View):
     tags=["stats"],
     security=SECURITY,
     responses={
-        HTTPStatus.OK: {
-            "description": "Statistics per currency",
-            "content": {
-                "application/json": {
-                    "model": StatsView,
-                    "examples": examples.STATS_EXAMPLES,
-                }
-            },
-        },
+        HTTPStatus.OK: json_response(
+            "Statistics per currency", StatsView, examples.STATS_EXAMPLES
+        ),
         **error_responses(401, 500, 503),
     },
 )
