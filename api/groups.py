@@ -17,7 +17,7 @@ from api import examples
 from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
-from api.responses import json_response
+from api.responses import route_responses
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
@@ -85,12 +85,12 @@ def create_group(
     description="Newest first, one page at a time.",
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: json_response(
-            "One page of groups", GroupListView, examples.GROUP_LIST_EXAMPLES
-        ),
-        **error_responses(400, 401, 422, 500, 503),
-    },
+    responses=route_responses(
+        "One page of groups",
+        GroupListView,
+        examples.GROUP_LIST_EXAMPLES,
+        errors=(400, 401, 422, 500, 503),
+    ),
 )
 def list_groups(
     identity: CallerIdentity,
@@ -114,10 +114,13 @@ def list_groups(
     description="With its members (ids, statuses) and its wins so far.",
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: json_response("The group", GroupView, examples.GROUP_EXAMPLES),
-        **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
-    },
+    responses=route_responses(
+        "The group",
+        GroupView,
+        examples.GROUP_EXAMPLES,
+        errors=(401, 404, 500, 503),
+        descriptions={404: _NOT_FOUND},
+    ),
 )
 def get_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
@@ -170,12 +173,13 @@ def update_group(
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: json_response(
-            "The group is gone", GroupDeletedView, examples.GROUP_DELETED_EXAMPLES
-        ),
-        **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
-    },
+    responses=route_responses(
+        "The group is gone",
+        GroupDeletedView,
+        examples.GROUP_DELETED_EXAMPLES,
+        errors=(401, 404, 500, 503),
+        descriptions={404: _NOT_FOUND},
+    ),
 )
 def delete_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
