@@ -35,6 +35,7 @@ from sandbox.ebay_sim import (
 )
 from sandbox.httpserver import BackgroundServer
 from tests.support.contract import ContractViolation, validate_response
+from tests.support.simulators import client_of, reset, serving
 
 CID, CSEC, RU = "cid", "csec", "sim-ru-name"
 ACCEPT_URL = "http://127.0.0.1:9/ebay/accepted"
@@ -48,23 +49,21 @@ ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 @pytest.fixture(scope="module")
 def ebay() -> Iterator[tuple[EbaySimulator, BackgroundServer]]:
-    sim, server = start_ebay_simulator(
-        client_id=CID, client_secret=CSEC, ru_name=RU, accept_url=ACCEPT_URL
+    yield from serving(
+        lambda: start_ebay_simulator(
+            client_id=CID, client_secret=CSEC, ru_name=RU, accept_url=ACCEPT_URL
+        )
     )
-    yield sim, server
-    server.stop()
 
 
 @pytest.fixture
 def sim(ebay: tuple[EbaySimulator, BackgroundServer]) -> EbaySimulator:
-    ebay[0].reset()
-    return ebay[0]
+    return reset(ebay)
 
 
 @pytest.fixture
 def client(ebay: tuple[EbaySimulator, BackgroundServer]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ebay[1].url, timeout=5.0) as http:
-        yield http
+    yield from client_of(ebay)
 
 
 def enc(item_id: str) -> str:
