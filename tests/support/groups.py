@@ -22,6 +22,7 @@ from workflows.groups import CreateGroupRequest, claim_group_slot, create_group
 from workflows.models import (
     BidRecord,
     Group,
+    Reason,
     Snipe,
     SnipeStatus,
 )
@@ -173,6 +174,18 @@ class GroupWorld:
         """Claim, then the group check: the snipe that may bid (raises
         ``SnipeSkipped`` when the group is satisfied)."""
         return claim_group_slot(self.services, self.claim(snipe_id), TOKEN)
+
+    def end_bidding(
+        self, snipe: Snipe, to: SnipeStatus, reason: Reason | None
+    ) -> Snipe:
+        """A claimed snipe leaves BIDDING for ``to``, no bid recorded."""
+        return self.store.transition(
+            snipe.snipe_id,
+            allowed_from={SnipeStatus.BIDDING},
+            to=to,
+            reason=reason,
+            user_id=snipe.user_id,
+        )
 
     def bid(self, snipe: Snipe) -> Snipe:
         """BIDDING -> BID_PLACED (what ``_record_bid`` writes)."""
