@@ -98,6 +98,14 @@ def token_route(respx_mock: respx.MockRouter) -> respx.Route:
     )
 
 
+@pytest.fixture
+def bid_route(respx_mock: respx.MockRouter) -> respx.Route:
+    """place_proxy_bid answers 200 with eBay's sample body."""
+    return respx_mock.post(BID_URL).mock(
+        return_value=httpx.Response(200, json=PROXY_BID_JSON)
+    )
+
+
 def form(request: httpx.Request) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
 
@@ -729,18 +737,15 @@ def test_warm_up_propagates_other_errors(
 
 
 def test_place_proxy_bid(
-    client: EbayClient, respx_mock: respx.MockRouter, user_token: AccessToken
+    client: EbayClient, bid_route: respx.Route, user_token: AccessToken
 ) -> None:
-    route = respx_mock.post(BID_URL).mock(
-        return_value=httpx.Response(200, json=PROXY_BID_JSON)
-    )
 
     bid_id = client.place_proxy_bid(
         ITEM_ID, Amount(Decimal("25.00"), "USD"), user_token
     )
 
     assert bid_id == "8934756201"
-    request = route.calls.last.request
+    request = bid_route.calls.last.request
     assert request.url.raw_path == (
         f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}/place_proxy_bid".encode()
     )
@@ -754,32 +759,26 @@ def test_place_proxy_bid(
 
 
 def test_place_proxy_bid_adult_consent_and_plain_decimal(
-    client: EbayClient, respx_mock: respx.MockRouter, user_token: AccessToken
+    client: EbayClient, bid_route: respx.Route, user_token: AccessToken
 ) -> None:
-    route = respx_mock.post(BID_URL).mock(
-        return_value=httpx.Response(200, json=PROXY_BID_JSON)
-    )
     client.place_proxy_bid(
         ITEM_ID, Amount(Decimal("1E+3"), "GBP"), user_token, adult_only_consent=True
     )
-    assert json.loads(route.calls.last.request.content) == {
+    assert json.loads(bid_route.calls.last.request.content) == {
         "maxAmount": {"currency": "GBP", "value": "1000"},
         "userConsent": {"adultOnlyItem": True},
     }
 
 
 def test_place_proxy_bid_timeouts(
-    client: EbayClient, respx_mock: respx.MockRouter, user_token: AccessToken
+    client: EbayClient, bid_route: respx.Route, user_token: AccessToken
 ) -> None:
-    route = respx_mock.post(BID_URL).mock(
-        return_value=httpx.Response(200, json=PROXY_BID_JSON)
-    )
     amount = Amount(Decimal("25.00"), "USD")
 
     client.place_proxy_bid(ITEM_ID, amount, user_token)
-    default = route.calls.last.request.extensions["timeout"]
+    default = bid_route.calls.last.request.extensions["timeout"]
     client.place_proxy_bid(ITEM_ID, amount, user_token, timeout=1.5)
-    fast = route.calls.last.request.extensions["timeout"]
+    fast = bid_route.calls.last.request.extensions["timeout"]
 
     assert (default["connect"], default["read"]) == (3.0, 5.0)
     assert (fast["connect"], fast["read"]) == (1.5, 1.5)
