@@ -98,6 +98,15 @@ def token_route(respx_mock: respx.MockRouter) -> respx.Route:
     )
 
 
+def assert_sent(route: respx.Route, path: str, token: str) -> httpx.Request:
+    """The route's last request went to ``path`` for EBAY_US with ``token``."""
+    request: httpx.Request = route.calls.last.request
+    assert request.url.raw_path == path.encode()
+    assert request.headers["Authorization"] == f"Bearer {token}"
+    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    return request
+
+
 @pytest.fixture
 def bid_route(respx_mock: respx.MockRouter) -> respx.Route:
     """place_proxy_bid answers 200 with eBay's sample body."""
@@ -427,10 +436,7 @@ def test_get_item_restful(
 
     item = client.get_item(ItemRef("restful", ITEM_ID))
 
-    request = route.calls.last.request
-    assert request.url.raw_path == f"/buy/browse/v1/item/{ITEM_ID_ENC}".encode()
-    assert request.headers["Authorization"] == f"Bearer {APP_TOKEN}"
-    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    assert_sent(route, f"/buy/browse/v1/item/{ITEM_ID_ENC}", APP_TOKEN)
     assert item == EbayItem(
         item_id=ITEM_ID,
         legacy_item_id="123456789012",
@@ -658,10 +664,7 @@ def test_get_bidding(
 
     bidding = client.get_bidding(ITEM_ID, user_token)
 
-    request = route.calls.last.request
-    assert request.url.raw_path == f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}".encode()
-    assert request.headers["Authorization"] == f"Bearer {USER_TOKEN}"
-    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    assert_sent(route, f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}", USER_TOKEN)
     assert bidding == Bidding(
         item_id=ITEM_ID,
         auction_status="ACTIVE",
@@ -745,12 +748,11 @@ def test_place_proxy_bid(
     )
 
     assert bid_id == "8934756201"
-    request = bid_route.calls.last.request
-    assert request.url.raw_path == (
-        f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}/place_proxy_bid".encode()
+    request = assert_sent(
+        bid_route,
+        f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}/place_proxy_bid",
+        USER_TOKEN,
     )
-    assert request.headers["Authorization"] == f"Bearer {USER_TOKEN}"
-    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.content) == {
         "maxAmount": {"currency": "USD", "value": "25.00"},
