@@ -44,6 +44,7 @@ from api.errors import error_responses, register_error_handlers
 from api.limits import BodySizeLimit
 from api.models import HealthView
 from api.requests import JsonObjectBodies
+from api.responses import route_responses
 from api.security_headers import with_security_headers, with_server_time
 from workflows import budget
 from workflows.observability import logger, metrics
@@ -101,18 +102,9 @@ app.include_router(preferences.router)
     operation_id="getHealth",
     summary="Liveness",
     tags=["meta"],
-    responses={
-        HTTPStatus.OK: {
-            "description": "Alive",
-            "content": {
-                "application/json": {
-                    "model": HealthView,
-                    "examples": examples.HEALTH_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(500),
-    },
+    responses=route_responses(
+        "Alive", HealthView, examples.HEALTH_EXAMPLES, errors=(500,)
+    ),
 )
 def health() -> HealthView:
     return HealthView(status="ok")

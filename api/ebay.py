@@ -8,16 +8,15 @@ URL (the RuName's) with ``code`` and ``state``; the app passes both to
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from api import examples
-from api.errors import error_responses
 from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import route_responses
 from workflows import linking
 from workflows.linking import EbayCallbackRequest, LinkStatus
 from workflows.timing import to_z
@@ -55,18 +54,12 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The consent URL and its state",
-            "content": {
-                "application/json": {
-                    "model": EbayConnectView,
-                    "examples": examples.EBAY_CONNECT_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 500, 503),
-    },
+    responses=route_responses(
+        "The consent URL and its state",
+        EbayConnectView,
+        examples.EBAY_CONNECT_EXAMPLES,
+        errors=(401, 500, 503),
+    ),
 )
 def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     result = linking.connect_url(services, identity)
@@ -85,24 +78,16 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The account is linked",
-            "content": {
-                "application/json": {
-                    "model": EbayLinkView,
-                    "examples": examples.EBAY_LINK_EXAMPLES,
-                }
-            },
+    responses=route_responses(
+        "The account is linked",
+        EbayLinkView,
+        examples.EBAY_LINK_EXAMPLES,
+        errors=(400, 401, 415, 422, 500, 502, 503),
+        descriptions={
+            400: _CALLBACK_400,
+            422: "VALIDATION_FAILED (details.errors lists each field)",
         },
-        **error_responses(
-            *(400, 401, 415, 422, 500, 502, 503),
-            descriptions={
-                400: _CALLBACK_400,
-                422: "VALIDATION_FAILED (details.errors lists each field)",
-            },
-        ),
-    },
+    ),
 )
 def callback(
     request: Annotated[
@@ -121,18 +106,12 @@ def callback(
     summary="Your eBay link",
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "Linked or not, and until when",
-            "content": {
-                "application/json": {
-                    "model": EbayLinkView,
-                    "examples": examples.EBAY_LINK_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 500, 503),
-    },
+    responses=route_responses(
+        "Linked or not, and until when",
+        EbayLinkView,
+        examples.EBAY_LINK_EXAMPLES,
+        errors=(401, 500, 503),
+    ),
 )
 def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     return _link_view(linking.link_status(services, identity))
@@ -149,18 +128,12 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "Unlinked",
-            "content": {
-                "application/json": {
-                    "model": EbayUnlinkView,
-                    "examples": examples.EBAY_UNLINK_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 500, 503),
-    },
+    responses=route_responses(
+        "Unlinked",
+        EbayUnlinkView,
+        examples.EBAY_UNLINK_EXAMPLES,
+        errors=(401, 500, 503),
+    ),
 )
 def disconnect(identity: CallerIdentity, services: AppServices) -> EbayUnlinkView:
     result = linking.unlink(services, identity)

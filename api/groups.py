@@ -17,6 +17,7 @@ from api import examples
 from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
+from api.responses import route_responses
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
@@ -84,18 +85,12 @@ def create_group(
     description="Newest first, one page at a time.",
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "One page of groups",
-            "content": {
-                "application/json": {
-                    "model": GroupListView,
-                    "examples": examples.GROUP_LIST_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(400, 401, 422, 500, 503),
-    },
+    responses=route_responses(
+        "One page of groups",
+        GroupListView,
+        examples.GROUP_LIST_EXAMPLES,
+        errors=(400, 401, 422, 500, 503),
+    ),
 )
 def list_groups(
     identity: CallerIdentity,
@@ -119,18 +114,13 @@ def list_groups(
     description="With its members (ids, statuses) and its wins so far.",
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The group",
-            "content": {
-                "application/json": {
-                    "model": GroupView,
-                    "examples": examples.GROUP_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
-    },
+    responses=route_responses(
+        "The group",
+        GroupView,
+        examples.GROUP_EXAMPLES,
+        errors=(401, 404, 500, 503),
+        descriptions={404: _NOT_FOUND},
+    ),
 )
 def get_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
@@ -183,18 +173,13 @@ def update_group(
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The group is gone",
-            "content": {
-                "application/json": {
-                    "model": GroupDeletedView,
-                    "examples": examples.GROUP_DELETED_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 404, 500, 503, descriptions={404: _NOT_FOUND}),
-    },
+    responses=route_responses(
+        "The group is gone",
+        GroupDeletedView,
+        examples.GROUP_DELETED_EXAMPLES,
+        errors=(401, 404, 500, 503),
+        descriptions={404: _NOT_FOUND},
+    ),
 )
 def delete_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices

@@ -12,7 +12,6 @@ one segment (``item_path``) and the route decodes it again.
 from __future__ import annotations
 
 from datetime import timedelta
-from http import HTTPStatus
 from typing import Annotated
 from urllib.parse import quote, unquote
 
@@ -21,9 +20,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from api import examples
 from api.clock import request_now
-from api.errors import error_responses
 from api.models import ItemPreview
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import route_responses
 from workflows import live
 from workflows.errors import EbayBadResponse, NotAnAuction
 from workflows.scheduling import START_MARGIN
@@ -74,31 +73,21 @@ def _decoded(ref: str) -> str:
     ),
     tags=["items"],
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The listing now",
-            "content": {
-                "application/json": {
-                    "model": ItemPreview,
-                    "examples": examples.ITEM_PREVIEW_EXAMPLES,
-                }
-            },
+    responses=route_responses(
+        "The listing now",
+        ItemPreview,
+        examples.ITEM_PREVIEW_EXAMPLES,
+        errors=(401, 404, 422, 500, 502, 503),
+        descriptions={
+            404: "eBay has no such item (ITEM_NOT_FOUND)",
+            422: ("Not an item id, item number or eBay listing URL (INVALID_ITEM_ID)"),
+            502: "eBay unavailable and nothing known about the item yet",
+            503: (
+                "EBAY_BUDGET_EXHAUSTED (today's eBay calls for previews are"
+                " spent), STORE_UNAVAILABLE"
+            ),
         },
-        **error_responses(
-            *(401, 404, 422, 500, 502, 503),
-            descriptions={
-                404: "eBay has no such item (ITEM_NOT_FOUND)",
-                422: (
-                    "Not an item id, item number or eBay listing URL (INVALID_ITEM_ID)"
-                ),
-                502: "eBay unavailable and nothing known about the item yet",
-                503: (
-                    "EBAY_BUDGET_EXHAUSTED (today's eBay calls for previews are"
-                    " spent), STORE_UNAVAILABLE"
-                ),
-            },
-        ),
-    },
+    ),
 )
 def get_item(
     ref: ItemRefPath, identity: CallerIdentity, services: AppServices

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from api import examples
 from api.errors import error_responses
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import json_response
 from workflows import preferences
 from workflows.models import EmailOn, NotificationPreferences
 from workflows.preferences import PreferencesRequest
@@ -35,15 +36,9 @@ class PreferencesView(BaseModel):
         return cls(email_on=prefs.email_on)
 
 
-_OK: OpenAPIResponse = {
-    "description": "Your notification preferences",
-    "content": {
-        "application/json": {
-            "model": PreferencesView,
-            "examples": examples.PREFERENCES_EXAMPLES,
-        }
-    },
-}
+_OK: OpenAPIResponse = json_response(
+    "Your notification preferences", PreferencesView, examples.PREFERENCES_EXAMPLES
+)
 
 
 @router.get(

@@ -21,10 +21,10 @@ from aws_lambda_powertools.event_handler.openapi.params import (
 
 from api import examples
 from api.clock import request_now
-from api.errors import error_responses
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
 from api.requests import QueryDateTime
+from api.responses import route_responses
 from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
@@ -85,29 +85,22 @@ IdempotencyKey = Annotated[
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.CREATED: {
-            "description": "The scheduled snipe, with warnings about its group",
-            "content": {
-                "application/json": {
-                    "model": ScheduledSnipeView,
-                    "examples": examples.SCHEDULED_SNIPE_EXAMPLES,
-                }
-            },
+    responses=route_responses(
+        "The scheduled snipe, with warnings about its group",
+        ScheduledSnipeView,
+        examples.SCHEDULED_SNIPE_EXAMPLES,
+        errors=(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
+        descriptions={
+            400: "The body is not JSON (INVALID_JSON)",
+            404: (
+                "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
+                " group of yours (GROUP_NOT_FOUND)"
+            ),
+            409: _CREATE_409,
+            422: _CREATE_422,
         },
-        **error_responses(
-            *(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
-            descriptions={
-                400: "The body is not JSON (INVALID_JSON)",
-                404: (
-                    "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
-                    " group of yours (GROUP_NOT_FOUND)"
-                ),
-                409: _CREATE_409,
-                422: _CREATE_422,
-            },
-        ),
-    },
+        status=HTTPStatus.CREATED,
+    ),
 )
 def create_snipe(
     request: Annotated[
@@ -144,27 +137,19 @@ def create_snipe(
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "One page of snipes",
-            "content": {
-                "application/json": {
-                    "model": SnipeListView,
-                    "examples": examples.SNIPE_LIST_EXAMPLES,
-                }
-            },
+    responses=route_responses(
+        "One page of snipes",
+        SnipeListView,
+        examples.SNIPE_LIST_EXAMPLES,
+        errors=(400, 401, 422, 500, 503),
+        descriptions={
+            422: (
+                "VALIDATION_FAILED (details.errors lists each field; a time"
+                " without a zone too), INVALID_TIME_RANGE (ends_before is not"
+                " after ends_after)"
+            )
         },
-        **error_responses(
-            *(400, 401, 422, 500, 503),
-            descriptions={
-                422: (
-                    "VALIDATION_FAILED (details.errors lists each field; a time"
-                    " without a zone too), INVALID_TIME_RANGE (ends_before is not"
-                    " after ends_after)"
-                )
-            },
-        ),
-    },
+    ),
 )
 def list_snipes(
     identity: CallerIdentity,
@@ -222,18 +207,12 @@ def list_snipes(
     summary="Get one of your snipes",
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The snipe",
-            "content": {
-                "application/json": {
-                    "model": SnipeView,
-                    "examples": examples.SNIPE_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 404, 422, 500, 503),
-    },
+    responses=route_responses(
+        "The snipe",
+        SnipeView,
+        examples.SNIPE_EXAMPLES,
+        errors=(401, 404, 422, 500, 503),
+    ),
 )
 def get_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
@@ -251,21 +230,13 @@ def get_snipe(
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The cancelled snipe",
-            "content": {
-                "application/json": {
-                    "model": SnipeView,
-                    "examples": examples.CANCELLED_SNIPE_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(
-            *(401, 404, 409, 422, 500, 503),
-            descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
-        ),
-    },
+    responses=route_responses(
+        "The cancelled snipe",
+        SnipeView,
+        examples.CANCELLED_SNIPE_EXAMPLES,
+        errors=(401, 404, 409, 422, 500, 503),
+        descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
+    ),
 )
 def cancel_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
@@ -290,29 +261,21 @@ def cancel_snipe(
     ),
     tags=TAGS,
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "The changed snipe, with warnings about its group",
-            "content": {
-                "application/json": {
-                    "model": ScheduledSnipeView,
-                    "examples": examples.EDITED_SNIPE_EXAMPLES,
-                }
-            },
+    responses=route_responses(
+        "The changed snipe, with warnings about its group",
+        ScheduledSnipeView,
+        examples.EDITED_SNIPE_EXAMPLES,
+        errors=(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
+        descriptions={
+            400: "The body is not JSON (INVALID_JSON)",
+            404: (
+                "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
+                " (also another user's group)"
+            ),
+            409: _EDIT_409,
+            422: _EDIT_422,
         },
-        **error_responses(
-            *(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
-            descriptions={
-                400: "The body is not JSON (INVALID_JSON)",
-                404: (
-                    "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
-                    " (also another user's group)"
-                ),
-                409: _EDIT_409,
-                422: _EDIT_422,
-            },
-        ),
-    },
+    ),
 )
 def edit_snipe(
     snipe_id: SnipeId,

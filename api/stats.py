@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import examples
-from api.errors import error_responses
 from api.params import SECURITY, AppServices, CallerIdentity
+from api.responses import route_responses
 from workflows import stats
 from workflows.money import MoneyView
 
@@ -83,18 +81,12 @@ class StatsView(_View):
     ),
     tags=["stats"],
     security=SECURITY,
-    responses={
-        HTTPStatus.OK: {
-            "description": "Statistics per currency",
-            "content": {
-                "application/json": {
-                    "model": StatsView,
-                    "examples": examples.STATS_EXAMPLES,
-                }
-            },
-        },
-        **error_responses(401, 500, 503),
-    },
+    responses=route_responses(
+        "Statistics per currency",
+        StatsView,
+        examples.STATS_EXAMPLES,
+        errors=(401, 500, 503),
+    ),
 )
 def get_stats(identity: CallerIdentity, services: AppServices) -> StatsView:
     return StatsView(

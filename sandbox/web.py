@@ -24,6 +24,8 @@ from pathlib import Path
 
 import httpx
 
+from sandbox.processes import stop_process
+
 REPO = Path(__file__).resolve().parent.parent
 WEB_DIR = REPO / "web"
 BUILD_ID = WEB_DIR / ".next" / "BUILD_ID"
@@ -107,11 +109,5 @@ class WebApp:
 
     def stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process is not None:
+            stop_process(process, signal.SIGTERM, 10, group=True)

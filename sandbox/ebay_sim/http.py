@@ -311,38 +311,45 @@ def create_app(sim: EbaySimulator) -> Flask:
 
     # -- Browse ------------------------------------------------------------
 
+    def serve_item(
+        ctx: _Ctx,
+        key: str,
+        malformed: Callable[[], EbayApiError] | None,
+        not_found_id: int,
+    ) -> Response:
+        """One Browse item read: the item ``key`` names, ``malformed()`` when
+        the key is not well-formed, ``not_found_id`` when there is no item."""
+
+        def handle(ctx: _Ctx) -> Response:
+            require_token(ctx)
+            groups = check_browse_request()
+            if malformed is not None:
+                raise malformed()
+            try:
+                body = sim.item_view(key, groups)
+            except KeyError:
+                raise browse_error(not_found_id, sim.browse_not_found_status) from None
+            return json_response(body)
+
+        return serve(ctx, handle)
+
+    def not_found_legacy() -> EbayApiError:
+        return browse_error(11003, sim.browse_not_found_status)
+
     @app.get("/buy/browse/v1/item/get_item_by_legacy_id")
     def get_item_by_legacy_id() -> Response:
         legacy = request.args.get("legacy_item_id", "")
-        item_id = sim._normalize_id(legacy) if legacy.isdigit() else None
-
-        def handle(ctx: _Ctx) -> Response:
-            require_token(ctx)
-            groups = check_browse_request()
-            if not legacy.isdigit():
-                raise browse_error(11003, sim.browse_not_found_status)
-            try:
-                body = sim.item_view(legacy, groups)
-            except KeyError:
-                raise browse_error(11003, sim.browse_not_found_status) from None
-            return json_response(body)
-
-        return serve(_Ctx("get_item_by_legacy_id", item_id=item_id), handle)
+        well_formed = legacy.isdigit()
+        item_id = sim._normalize_id(legacy) if well_formed else None
+        malformed = None if well_formed else not_found_legacy
+        ctx = _Ctx("get_item_by_legacy_id", item_id=item_id)
+        return serve_item(ctx, legacy, malformed, 11003)
 
     @app.get("/buy/browse/v1/item/<item_id>")
     def get_item(item_id: str) -> Response:
-        def handle(ctx: _Ctx) -> Response:
-            require_token(ctx)
-            groups = check_browse_request()
-            if _ITEM_ID_RE.match(item_id) is None:
-                raise browse_error(11012)
-            try:
-                body = sim.item_view(item_id, groups)
-            except KeyError:
-                raise browse_error(11001, sim.browse_not_found_status) from None
-            return json_response(body)
-
-        return serve(_Ctx("get_item", item_id=item_id), handle)
+        well_formed = _ITEM_ID_RE.match(item_id) is not None
+        malformed = None if well_formed else (lambda: browse_error(11012))
+        return serve_item(_Ctx("get_item", item_id=item_id), item_id, malformed, 11001)
 
     # -- Offer -------------------------------------------------------------
 

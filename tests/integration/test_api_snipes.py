@@ -30,7 +30,7 @@ from sandbox.stack import (
     local_stack,
 )
 from tests.support.apigw import api_event, call
-from tests.support.stack import wait_until_waiting
+from tests.support.stack import post_snipe, wait_until_waiting
 from workflows.models import SnipeStatus
 from workflows.store import SnipeStore
 from workflows.timing import parse_utc
@@ -85,14 +85,7 @@ def test_create_starts_the_execution_with_ids_and_plan_only(
 ) -> None:
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=300)
 
-    status, _, body = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=linked,
-            body=create_body(auction.item_id, bid_offset_seconds=5),
-        )
-    )
+    status, _, body = post_snipe(linked, auction.item_id, bid_offset_seconds=5)
 
     assert status == 201, body
     snipe = stack.services.store.get(body["snipe_id"])
@@ -131,9 +124,7 @@ def test_cancel_before_wake_up_stops_the_execution_and_never_bids(
     stack: LocalStack, linked: User
 ) -> None:
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=300)
-    _, _, created = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(auction.item_id))
-    )
+    _, _, created = post_snipe(linked, auction.item_id)
     execution_arn = stack.services.store.get(created["snipe_id"]).execution_arn
     assert execution_arn
     wait_until_waiting(stack, execution_arn)
@@ -156,14 +147,7 @@ def test_cancel_is_refused_once_bidding_and_once_finished(
     # offset 2 s + lead 3 s: the bid task claims the snipe ~5 s before the end
     # and holds it (BIDDING) until fire_at, 2 s before the end.
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=9)
-    _, _, created = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=linked,
-            body=create_body(auction.item_id, bid_offset_seconds=2),
-        )
-    )
+    _, _, created = post_snipe(linked, auction.item_id, bid_offset_seconds=2)
     snipe_id = created["snipe_id"]
     path = f"/api/snipes/{snipe_id}"
 
@@ -192,19 +176,13 @@ def test_cancel_is_refused_once_bidding_and_once_finished(
 
 
 def test_invalid_item_reference_is_422(stack: LocalStack, linked: User) -> None:
-    result = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body("watch"))
-    )
+    result = post_snipe(linked, "watch")
 
     assert error_code(result) == (422, "INVALID_ITEM_ID")
 
 
 def test_unknown_item_is_404(stack: LocalStack, linked: User) -> None:
-    result = call(
-        api_event(
-            "POST", "/api/snipes", user=linked, body=create_body("v1|999999999991|0")
-        )
-    )
+    result = post_snipe(linked, "v1|999999999991|0")
 
     assert error_code(result) == (404, "ITEM_NOT_FOUND")
 
@@ -214,9 +192,7 @@ def test_fixed_price_listing_is_422(stack: LocalStack, linked: User) -> None:
         start_price="50.00", end_in_s=300, listing_type="FIXED_PRICE"
     )
 
-    result = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(listing.item_id))
-    )
+    result = post_snipe(linked, listing.item_id)
 
     assert error_code(result) == (422, "NOT_AN_AUCTION")
 
@@ -224,11 +200,7 @@ def test_fixed_price_listing_is_422(stack: LocalStack, linked: User) -> None:
 def test_ended_auction_is_409(stack: LocalStack, linked: User) -> None:
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=-30)
 
-    result = call(
-        api_event(
-            "POST", "/api/snipes", user=linked, body=create_body(auction.legacy_item_id)
-        )
-    )
+    result = post_snipe(linked, auction.legacy_item_id)
 
     assert error_code(result) == (409, "AUCTION_ENDED")
 
@@ -239,9 +211,7 @@ def test_auction_ending_within_the_lead_time_is_409(
     # needs offset 6 + lead 3 + start margin 2 = 11 s
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=9)
 
-    status, _, body = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(auction.item_id))
-    )
+    status, _, body = post_snipe(linked, auction.item_id)
 
     assert (status, body["error"]["code"]) == (409, "AUCTION_ENDING_TOO_SOON")
     earliest = parse_utc(body["error"]["details"]["earliest_end_at"])
@@ -255,9 +225,7 @@ def test_bid_currency_other_than_the_listings_is_422(
         start_price="10.00", currency="EUR", marketplace_id="EBAY_DE", end_in_s=300
     )
 
-    result = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(auction.item_id))
-    )
+    result = post_snipe(linked, auction.item_id)
 
     assert error_code(result) == (422, "CURRENCY_MISMATCH")
 
@@ -265,9 +233,7 @@ def test_bid_currency_other_than_the_listings_is_422(
 def test_max_bid_below_the_minimum_is_422(stack: LocalStack, linked: User) -> None:
     auction = stack.ebay.create_auction(start_price="300.00", end_in_s=300)
 
-    status, _, body = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(auction.item_id))
-    )
+    status, _, body = post_snipe(linked, auction.item_id)
 
     assert (status, body["error"]["code"]) == (422, "MAX_BID_TOO_LOW")
     assert body["error"]["details"]["minimum_bid"] == {
@@ -279,9 +245,7 @@ def test_max_bid_below_the_minimum_is_422(stack: LocalStack, linked: User) -> No
 def test_unlinked_ebay_account_is_409(stack: LocalStack, user: User) -> None:
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=300)
 
-    result = call(
-        api_event("POST", "/api/snipes", user=user, body=create_body(auction.item_id))
-    )
+    result = post_snipe(user, auction.item_id)
 
     assert error_code(result) == (409, "EBAY_NOT_LINKED")
 
@@ -321,9 +285,7 @@ def test_ebay_down_is_502(stack: LocalStack, linked: User) -> None:
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=300)
     stack.ebay.inject_fault("get_item", status=503, count=1, item_id=auction.item_id)
 
-    result = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(auction.item_id))
-    )
+    result = post_snipe(linked, auction.item_id)
 
     assert error_code(result) == (502, "EBAY_UNAVAILABLE")
     assert stack.services.store.list_for_user(linked[0])[0] == []
@@ -355,9 +317,7 @@ def test_user_b_can_neither_read_list_nor_cancel_user_as_snipe(
 ) -> None:
     other = ("api-other-" + uuid.uuid4().hex[:8], "other@example.com")
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=300)
-    _, _, created = call(
-        api_event("POST", "/api/snipes", user=linked, body=create_body(auction.item_id))
-    )
+    _, _, created = post_snipe(linked, auction.item_id)
     path = f"/api/snipes/{created['snipe_id']}"
 
     read = call(api_event("GET", path, user=other))
@@ -378,11 +338,7 @@ def test_list_pages_newest_first_and_filters_by_status(
     created = []
     for _ in range(5):
         auction = stack.ebay.create_auction(start_price="10.00", end_in_s=300)
-        _, _, body = call(
-            api_event(
-                "POST", "/api/snipes", user=linked, body=create_body(auction.item_id)
-            )
-        )
+        _, _, body = post_snipe(linked, auction.item_id)
         created.append(body["snipe_id"])
         time.sleep(0.002)  # distinct created_at milliseconds
     cancelled_arn = stack.services.store.get(created[1]).execution_arn

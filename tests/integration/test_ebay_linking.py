@@ -68,6 +68,18 @@ def link(user: User) -> dict[str, Any]:
     return dict(body)
 
 
+def linked_user() -> User:
+    """A new user who has linked an eBay account."""
+    user = new_user()
+    link(user)
+    return user
+
+
+def unlink(user: User) -> tuple[int, dict[str, str], Any]:
+    """``user`` unlinks the eBay account: the API's (status, headers, body)."""
+    return call(api_event("DELETE", "/api/ebay/connection", user=user))
+
+
 def link_status(user: User) -> dict[str, Any]:
     status, _, body = call(api_event("GET", "/api/ebay/status", user=user))
     assert status == 200, body
@@ -220,8 +232,7 @@ def test_url_encoded_code_is_accepted(stack: LocalStack) -> None:
 def test_linking_again_replaces_the_authorization_and_clears_reconnect(
     stack: LocalStack,
 ) -> None:
-    user = new_user()
-    link(user)
+    user = linked_user()
     first = stack.services.store.get_ebay_account(user[0])
     stack.services.store.mark_needs_reconnect(user[0])
     assert link_status(user)["needs_reconnect"] is True
@@ -437,7 +448,7 @@ def test_unlink_deletes_the_tokens_and_skips_scheduled_snipes(
         )
         assert status == 200, cancel
 
-        status, _, body = call(api_event("DELETE", "/api/ebay/connection", user=user))
+        status, _, body = unlink(user)
 
         assert status == 200, body
         assert body == {"unlinked": True, "was_linked": True, "skipped_snipes": 2}
@@ -468,10 +479,9 @@ def test_unlink_deletes_the_tokens_and_skips_scheduled_snipes(
 def test_after_unlink_creating_a_snipe_is_409_ebay_not_linked(
     stack: LocalStack,
 ) -> None:
-    user = new_user()
-    link(user)
+    user = linked_user()
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=600)
-    assert call(api_event("DELETE", "/api/ebay/connection", user=user))[0] == 200
+    assert unlink(user)[0] == 200
 
     result = post_snipe(user, auction.item_id)
 
@@ -479,12 +489,11 @@ def test_after_unlink_creating_a_snipe_is_409_ebay_not_linked(
 
 
 def test_unlink_twice_or_never_linked_is_not_an_error(stack: LocalStack) -> None:
-    user = new_user()
-    link(user)
+    user = linked_user()
 
-    first = call(api_event("DELETE", "/api/ebay/connection", user=user))
-    second = call(api_event("DELETE", "/api/ebay/connection", user=user))
-    never = call(api_event("DELETE", "/api/ebay/connection", user=new_user()))
+    first = unlink(user)
+    second = unlink(user)
+    never = unlink(new_user())
 
     assert first[2] == {"unlinked": True, "was_linked": True, "skipped_snipes": 0}
     assert second[2] == {"unlinked": True, "was_linked": False, "skipped_snipes": 0}
@@ -494,8 +503,7 @@ def test_unlink_twice_or_never_linked_is_not_an_error(stack: LocalStack) -> None
 def test_unlink_after_the_bid_leaves_it_and_reports_the_result_unknown(
     stack: LocalStack,
 ) -> None:
-    user = new_user()
-    link(user)
+    user = linked_user()
     auction = stack.ebay.create_auction(start_price="10.00", end_in_s=12)
     snipe_id = create_snipe(user, auction.item_id, offset=2)["snipe_id"]
     deadline = time.monotonic() + 20
@@ -503,7 +511,7 @@ def test_unlink_after_the_bid_leaves_it_and_reports_the_result_unknown(
         assert time.monotonic() < deadline, stack.services.store.get(snipe_id)
         time.sleep(0.02)
 
-    status, _, body = call(api_event("DELETE", "/api/ebay/connection", user=user))
+    status, _, body = unlink(user)
     arn = stack.services.store.get(snipe_id).execution_arn or ""
     finished = stack.aws.wait_for_execution(arn, timeout=60)
 
@@ -639,7 +647,7 @@ def test_openapi_documents_the_routes_and_their_bodies(stack: LocalStack) -> Non
     validate("/api/ebay/callback", "post", "200", replay[0][2])
     validate("/api/ebay/callback", "post", "400", replay[1][2])
     validate("/api/ebay/status", "get", "200", link_status(user))
-    unlinked = call(api_event("DELETE", "/api/ebay/connection", user=user))[2]
+    unlinked = unlink(user)[2]
     validate("/api/ebay/connection", "delete", "200", unlinked)
     request = paths["/api/ebay/callback"]["post"]["requestBody"]["content"]
     assert set(

@@ -23,6 +23,7 @@ import pytest
 from sandbox.ebay_sim import (
     API_SCOPE,
     OFFER_SCOPE,
+    Auction,
     EbayApiError,
     EbaySimulator,
     bid_increment_cents,
@@ -34,6 +35,7 @@ from sandbox.ebay_sim import (
 )
 from sandbox.httpserver import BackgroundServer
 from tests.support.contract import ContractViolation, validate_response
+from tests.support.simulators import client_of, reset, serving
 
 CID, CSEC, RU = "cid", "csec", "sim-ru-name"
 ACCEPT_URL = "http://127.0.0.1:9/ebay/accepted"
@@ -47,23 +49,21 @@ ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 @pytest.fixture(scope="module")
 def ebay() -> Iterator[tuple[EbaySimulator, BackgroundServer]]:
-    sim, server = start_ebay_simulator(
-        client_id=CID, client_secret=CSEC, ru_name=RU, accept_url=ACCEPT_URL
+    yield from serving(
+        lambda: start_ebay_simulator(
+            client_id=CID, client_secret=CSEC, ru_name=RU, accept_url=ACCEPT_URL
+        )
     )
-    yield sim, server
-    server.stop()
 
 
 @pytest.fixture
 def sim(ebay: tuple[EbaySimulator, BackgroundServer]) -> EbaySimulator:
-    ebay[0].reset()
-    return ebay[0]
+    return reset(ebay)
 
 
 @pytest.fixture
 def client(ebay: tuple[EbaySimulator, BackgroundServer]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=ebay[1].url, timeout=5.0) as http:
-        yield http
+    yield from client_of(ebay)
 
 
 def enc(item_id: str) -> str:
@@ -148,6 +148,16 @@ def price(sim: EbaySimulator, item_id: str) -> str:
     return value
 
 
+def two_bidders(
+    sim: EbaySimulator, end_in_s: float = 30, reserve_price: str | None = None
+) -> tuple[Auction, str, str]:
+    """A $10.00 auction and access tokens for its bidders alice and bob."""
+    auction = sim.create_auction(
+        start_price="10.00", reserve_price=reserve_price, end_in_s=end_in_s
+    )
+    return auction, sim.issue_access_token("alice"), sim.issue_access_token("bob")
+
+
 # -- money helpers ------------------------------------------------------------
 
 
@@ -201,8 +211,7 @@ def test_money_helpers() -> None:
 def test_two_bidders_price_is_second_max_plus_increment(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim)
 
     first = bid(client, alice, auction.item_id, "20.00")
     assert first.status_code == 200
@@ -232,8 +241,7 @@ def test_two_bidders_price_is_second_max_plus_increment(
 def test_new_leader_price_never_above_their_max(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim)
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     # Bob outbids by less than a full increment: he pays his own max.
     assert bid(client, bob, auction.item_id, "20.10").status_code == 200
@@ -243,8 +251,7 @@ def test_new_leader_price_never_above_their_max(
 
 
 def test_tie_goes_to_the_earlier_bid(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim)
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     assert bid(client, bob, auction.item_id, "20.00").status_code == 200
     assert price(sim, auction.item_id) == "20.00"
@@ -265,8 +272,7 @@ def test_raised_max_loses_tie_to_an_earlier_equal_max(sim: EbaySimulator) -> Non
 def test_raising_own_max_does_not_raise_the_price(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim)
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     assert bid(client, bob, auction.item_id, "15.00").status_code == 200
     assert price(sim, auction.item_id) == "15.50"
@@ -377,8 +383,7 @@ def test_increments_at_table_boundaries(
 
 
 def test_bid_too_low(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim)
     assert_offer_error(bid(client, alice, auction.item_id, "9.99"), 409, 120008)
     assert bid(client, alice, auction.item_id, "10.00").status_code == 200
     # minimumPriceToBid is now 10.50.
@@ -517,8 +522,7 @@ def test_buy_it_now_ends_the_auction(sim: EbaySimulator, client: httpx.Client) -
 
 
 def test_end_early(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=60)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim, end_in_s=60)
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     response = client.post(f"/sim/auctions/{enc(auction.item_id)}/end")
     assert response.status_code == 200
@@ -536,8 +540,7 @@ def test_end_early(sim: EbaySimulator, client: httpx.Client) -> None:
 def test_get_bidding_ended_winner_and_loser(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=1)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim, end_in_s=1)
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     assert bid(client, bob, auction.item_id, "18.00").status_code == 200
     assert bidding(client, alice, auction.item_id).json()["auctionStatus"] == "ACTIVE"
@@ -1334,8 +1337,7 @@ def test_contract_browse_responses(sim: EbaySimulator, client: httpx.Client) -> 
 
 
 def test_contract_offer_responses(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", reserve_price="12.00", end_in_s=1)
-    alice, bob = sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice, bob = two_bidders(sim, end_in_s=1, reserve_price="12.00")
     placed = bid(client, alice, auction.item_id, "20.00")
     assert placed.status_code == 200
     _check("offer", placed)

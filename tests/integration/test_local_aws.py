@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from sandbox import aws, engine
+from tests.support.local import HAPPY_TASKS, PAST
 
 TEMPLATE = aws.load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -20,20 +21,6 @@ FUNCTIONS = {
     for logical_id, resource in RESOURCES.items()
     if resource["Type"] == "AWS::Serverless::Function"
 }
-PAST = "2020-01-01T00:00:00Z"
-
-
-def _fake_tasks() -> dict[str, engine.Handler]:
-    """Stand-ins for the four task functions: the happy path."""
-    return {
-        "RefreshTokenFunction": lambda event, context: {"expires_at": PAST},
-        "PlaceBidFunction": lambda event, context: {
-            "status": "BID_PLACED",
-            "settle_at": PAST,
-        },
-        "CheckResultFunction": lambda event, context: {"status": "WON"},
-        "NotifyFunction": lambda event, context: {"status": "WON"},
-    }
 
 
 def _check_table(local: aws.LocalAws) -> None:
@@ -137,7 +124,7 @@ def test_in_process_provision_builds_the_template() -> None:
         assert os.environ["TZ"] == "UTC"
         assert local.environment()["AWS_ENDPOINT_URL"] == ""
         # The real state machine runs with stand-in task handlers
-        with engine.registered_handlers(_fake_tasks()):
+        with engine.registered_handlers(HAPPY_TASKS):
             described = _run_happy_path(local)
         assert described["status"] == "SUCCEEDED", described
         assert json.loads(described["output"])["outcome"] == {"status": "WON"}
@@ -195,7 +182,7 @@ def test_server_mode_provision_and_run(server: aws.MotoServer) -> None:
 
     # The interpreter reaches the server through MOTO_PORT, and the invoke hook
     # runs our handlers inside the server's thread
-    with engine.registered_handlers(_fake_tasks()):
+    with engine.registered_handlers(HAPPY_TASKS):
         described = _run_happy_path(local)
     assert described["status"] == "SUCCEEDED", described
     executions = local.stepfunctions.list_executions(

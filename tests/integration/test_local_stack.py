@@ -19,6 +19,8 @@ import httpx
 import pytest
 
 from sandbox.auth import issue_token
+from sandbox.processes import stop_process
+from tests.support.local import stack_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,16 +62,11 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     state_file = workdir / "stack.json"
     # As from a fresh shell: none of the configuration tests/conftest.py puts
     # into this process (Powertools', the functions') leaks into `make dev`.
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in _TEST_CONFIGURATION},
-        "SANDBOX_STATE_FILE": str(state_file),
-        "SANDBOX_KEY_FILE": str(workdir / "signing.key"),
-        "SANDBOX_API_PORT": "0",
-        "SANDBOX_EBAY_PORT": "0",
-        "SANDBOX_POSTMARK_PORT": "0",
-        "SANDBOX_MOTO_PORT": "0",
-        "SANDBOX_WEB": "0",  # the web app has its own tests (make web-test)
-    }
+    env = stack_env(
+        {k: v for k, v in os.environ.items() if k not in _TEST_CONFIGURATION},
+        workdir,
+        SANDBOX_WEB="0",  # the web app has its own tests (make web-test)
+    )
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "dev"],
@@ -91,12 +88,7 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
         state["startup_seconds"] = time.monotonic() - started
         yield state
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_process(process, signal.SIGINT, 20, group=False)
 
 
 def _ports(state: dict[str, Any]) -> list[int]:

@@ -20,6 +20,7 @@ from sandbox.postmark_sim import (
     PostmarkSimulator,
     start_postmark_simulator,
 )
+from tests.support.simulators import client_of, reset, serving
 
 TOKEN = "pm-server-token"
 SUBMITTED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
@@ -27,23 +28,19 @@ SUBMITTED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$")
 
 @pytest.fixture(scope="module")
 def postmark() -> Iterator[tuple[PostmarkSimulator, BackgroundServer]]:
-    sim, server = start_postmark_simulator(server_token=TOKEN)
-    yield sim, server
-    server.stop()
+    yield from serving(lambda: start_postmark_simulator(server_token=TOKEN))
 
 
 @pytest.fixture
 def sim(postmark: tuple[PostmarkSimulator, BackgroundServer]) -> PostmarkSimulator:
-    postmark[0].reset()
-    return postmark[0]
+    return reset(postmark)
 
 
 @pytest.fixture
 def client(
     postmark: tuple[PostmarkSimulator, BackgroundServer],
 ) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=postmark[1].url, timeout=5.0) as http:
-        yield http
+    yield from client_of(postmark)
 
 
 def headers(token: str | None = TOKEN) -> dict[str, str]:

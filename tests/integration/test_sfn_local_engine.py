@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,9 +28,9 @@ from sandbox.sfn_local import docker
 from sandbox.sfn_local import engine as sfn_engine
 from sandbox.sfn_local.asl import adapt_for_sfn_local
 from sandbox.sfn_local.docker import COMPOSE_FILE, ENV_FILE
+from tests.support.local import HAPPY_TASKS, PAST, json_fields, run_captured
 
 REPO = Path(__file__).resolve().parents[2]
-PAST = "2020-01-01T00:00:00Z"
 SUBSTITUTED = {"MaxDelaySeconds", "JitterStrategy", "ErrorPath", "CausePath"}
 
 
@@ -70,14 +69,6 @@ def server(moto_server: aws.MotoServer) -> aws.MotoServer:
     return moto_server
 
 
-def _fields(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        return set(value) | {f for v in value.values() for f in _fields(v)}
-    if isinstance(value, list):
-        return {f for v in value for f in _fields(v)}
-    return set()
-
-
 def test_engine_provisions_through_the_gateway_and_cleans_up(
     server: aws.MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -108,7 +99,7 @@ def test_engine_provisions_through_the_gateway_and_cleans_up(
         definition = local.stepfunctions.describe_state_machine(
             stateMachineArn=local.state_machine_arn
         )["definition"]
-        assert not _fields(json.loads(definition)) & SUBSTITUTED
+        assert not json_fields(json.loads(definition)) & SUBSTITUTED
         assert adapt_for_sfn_local(definition).changes == ()  # nothing left to do
         asl = (REPO / "statemachines" / "snipe.asl.json").read_text(encoding="utf-8")
         assert sfn.changes == adapt_for_sfn_local(asl).changes
@@ -143,17 +134,8 @@ def _bid_rejected(event: Any, context: Any) -> Any:
     raise BidRejected("BID_TOO_LOW: eBay refused the bid")
 
 
-HAPPY: dict[str, engine.Handler] = {
-    "RefreshTokenFunction": lambda event, context: {"expires_at": PAST},
-    "PlaceBidFunction": lambda event, context: {
-        "status": "BID_PLACED",
-        "settle_at": PAST,
-    },
-    "CheckResultFunction": lambda event, context: {"status": "WON"},
-    "NotifyFunction": lambda event, context: {"status": "WON"},
-}
 REJECTED: dict[str, engine.Handler] = {
-    **HAPPY,
+    **HAPPY_TASKS,
     "PlaceBidFunction": _bid_rejected,
     "NotifyFunction": lambda event, context: {"status": "FAILED"},
 }
@@ -174,7 +156,7 @@ def _run(local: aws.LocalAws, machine_arn: str, name: str) -> tuple[str, list[st
     return status, entered
 
 
-@pytest.mark.parametrize("handlers", [HAPPY, REJECTED], ids=["happy", "rejected"])
+@pytest.mark.parametrize("handlers", [HAPPY_TASKS, REJECTED], ids=["happy", "rejected"])
 def test_the_adapted_definition_behaves_as_the_original(
     server: aws.MotoServer, handlers: dict[str, engine.Handler]
 ) -> None:
@@ -208,14 +190,8 @@ def test_without_a_daemon_dev_sfn_local_exits_2_before_starting_anything(
         "SANDBOX_STATE_FILE": str(state_file),
     }
 
-    result = subprocess.run(
-        [sys.executable, "-m", "sandbox", "dev-sfn-local"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_captured(
+        [sys.executable, "-m", "sandbox", "dev-sfn-local"], REPO, env, timeout=60
     )
 
     assert result.returncode == 2, result.stdout + result.stderr

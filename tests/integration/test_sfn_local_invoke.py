@@ -110,6 +110,15 @@ def _client(service: str, url: str, **config: Any) -> Any:
     return session.client(service, endpoint_url=url, config=Config(**config))
 
 
+def _invoke_by_arn(
+    endpoint: str, moto: tuple[aws.MotoServer, dict[str, str]], name: str, event: Any
+) -> Any:
+    """Invoke the function ``name`` by its ARN with ``event`` as JSON: the answer."""
+    return _client("lambda", endpoint).invoke(
+        FunctionName=moto[1][name], Payload=json.dumps(event).encode()
+    )
+
+
 def _zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -127,11 +136,8 @@ def _invocations(arn: str) -> str:
 def test_botocore_invoke_by_arn_returns_the_handlers_result(
     endpoint: str, moto: tuple[aws.MotoServer, dict[str, str]]
 ) -> None:
-    lambda_ = _client("lambda", endpoint)
-
-    response = lambda_.invoke(
-        FunctionName=moto[1]["OkFunction"],
-        Payload=json.dumps({"snipe_id": "s-1", "n": [1, 2]}).encode(),
+    response = _invoke_by_arn(
+        endpoint, moto, "OkFunction", {"snipe_id": "s-1", "n": [1, 2]}
     )
 
     assert response["StatusCode"] == 200
@@ -157,12 +163,7 @@ def test_botocore_unsigned_invoke_by_name_through_the_gateway(
 def test_a_raised_exception_is_a_function_error_named_by_its_class(
     endpoint: str, moto: tuple[aws.MotoServer, dict[str, str]]
 ) -> None:
-    lambda_ = _client("lambda", endpoint)
-
-    response = lambda_.invoke(
-        FunctionName=moto[1]["FailingFunction"],
-        Payload=json.dumps({"item_id": "v1|1|0"}).encode(),
-    )
+    response = _invoke_by_arn(endpoint, moto, "FailingFunction", {"item_id": "v1|1|0"})
 
     assert response["StatusCode"] == 200  # a function error is not an API error
     assert response["FunctionError"] == "Unhandled"

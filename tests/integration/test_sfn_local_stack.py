@@ -23,7 +23,9 @@ from typing import Any
 import boto3
 import pytest
 
+from sandbox.processes import stop_process
 from sandbox.sfn_local.docker import daemon_status
+from tests.support.local import run_captured, stack_env
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_S = 600  # the first run pulls the image
@@ -57,17 +59,12 @@ def sfn_local_stack(
         pytest.skip(f"no Docker daemon ({detail})")
     workdir = tmp_path_factory.mktemp("sfn-local")
     state_file = workdir / "stack.json"
-    env = {
-        **os.environ,
-        "SANDBOX_STATE_FILE": str(state_file),
-        "SANDBOX_KEY_FILE": str(workdir / "signing.key"),
-        "SANDBOX_API_PORT": "0",
-        "SANDBOX_EBAY_PORT": "0",
-        "SANDBOX_POSTMARK_PORT": "0",
-        "SANDBOX_MOTO_PORT": "0",
-        "SANDBOX_LAMBDA_PORT": "0",
-        "SANDBOX_SFN_LOCAL_PORT": str(_free_port()),
-    }
+    env = stack_env(
+        os.environ,
+        workdir,
+        SANDBOX_LAMBDA_PORT="0",
+        SANDBOX_SFN_LOCAL_PORT=str(_free_port()),
+    )
     log = (workdir / "dev.log").open("w+")
     process = subprocess.Popen(  # noqa: S603 - our own Makefile
         [MAKE, "-s", "dev-sfn-local"],
@@ -90,12 +87,7 @@ def sfn_local_stack(
             time.sleep(0.5)
         yield {"state": json.loads(state_file.read_text()), "env": env, "log": log}
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_process(process, signal.SIGINT, 90, group=True)
         log.close()
 
 
@@ -107,15 +99,7 @@ def test_make_demo_wins_one_and_loses_one_on_step_functions_local(
     assert state["stepfunctions_url"] != state["moto_url"]
     assert state["stepfunctions_url"].startswith("http://127.0.0.1:")
 
-    demo = subprocess.run(  # noqa: S603 - our own Makefile
-        [MAKE, "-s", "demo"],
-        cwd=REPO,
-        env=sfn_local_stack["env"],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
+    demo = run_captured([MAKE, "-s", "demo"], REPO, sfn_local_stack["env"], timeout=240)
 
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "-> WON (expected WON) OK" in demo.stdout

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from tests.support.snipes import make_snipe
 from workflows import ebay
 from workflows.config import Settings
 from workflows.errors import TransitionRejected
@@ -21,7 +22,7 @@ from workflows.groups import CreateGroupRequest, claim_group_slot, create_group
 from workflows.models import (
     BidRecord,
     Group,
-    ItemSnapshot,
+    Reason,
     Snipe,
     SnipeStatus,
 )
@@ -30,7 +31,6 @@ from workflows.postmark import PostmarkClient
 from workflows.secrets import AppSecrets
 from workflows.services import Services
 from workflows.store import SnipeStore
-from workflows.timing import SnipePlan
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -143,20 +143,18 @@ class GroupWorld:
     ) -> Snipe:
         number = next(_item_numbers)
         end = START + timedelta(seconds=ends_in)
-        snipe = Snipe(
+        snipe = make_snipe(
             snipe_id=f"snp_{number}",
             user_id=user_id or self.user_id,
             user_email="g@example.com",
-            item=ItemSnapshot(
-                item_id=f"v1|{number}|0", title=f"Camera {number}", end_at=end
-            ),
+            item_id=f"v1|{number}|0",
+            title=f"Camera {number}",
+            end_at=end,
             max_bid=Money.from_decimal("50.00", "USD"),
-            bid_offset_seconds=5,
-            plan=SnipePlan.for_auction(
-                end, bid_offset_seconds=5, lead_seconds=3, settle_seconds=1
-            ),
             created_at=START,
-            updated_at=START,
+            bid_offset_seconds=5,
+            lead_seconds=3,
+            settle_seconds=1,
             group_id=group_id,
         )
         self.store.create(snipe)
@@ -176,6 +174,18 @@ class GroupWorld:
         """Claim, then the group check: the snipe that may bid (raises
         ``SnipeSkipped`` when the group is satisfied)."""
         return claim_group_slot(self.services, self.claim(snipe_id), TOKEN)
+
+    def end_bidding(
+        self, snipe: Snipe, to: SnipeStatus, reason: Reason | None
+    ) -> Snipe:
+        """A claimed snipe leaves BIDDING for ``to``, no bid recorded."""
+        return self.store.transition(
+            snipe.snipe_id,
+            allowed_from={SnipeStatus.BIDDING},
+            to=to,
+            reason=reason,
+            user_id=snipe.user_id,
+        )
 
     def bid(self, snipe: Snipe) -> Snipe:
         """BIDDING -> BID_PLACED (what ``_record_bid`` writes)."""

@@ -31,6 +31,7 @@ from tests.support.api import (
     schema_validator,
 )
 from tests.support.apigw import USER_B, LambdaContext, api_event, call
+from tests.support.snipes import make_snipe
 from workflows import bidding, groups, idempotency, notifications, postmark
 from workflows.bidding import PlaceBidInput
 from workflows.errors import SnipeNotActive, TransitionRejected, WorkflowUnavailable
@@ -38,7 +39,6 @@ from workflows.executions import ExecutionNameTaken, execution_arn_for
 from workflows.models import (
     BidRecord,
     Identity,
-    ItemSnapshot,
     NotificationStatus,
     Reason,
     ResultRecord,
@@ -748,19 +748,14 @@ def seed_snipe(
     created = created_at or env.clock.now
     env.clock.advance(0.001)
     max_bid = Money(amount_minor=max_minor, currency=currency)
-    snipe = Snipe(
+    snipe = make_snipe(
         snipe_id=new_snipe_id(created),
         user_id=user_id,
-        user_email=f"{user_id}@example.com",
-        item=ItemSnapshot(item_id=ITEM_ID, title="Camera", end_at=end_at),
+        item_id=ITEM_ID,
+        end_at=end_at,
         max_bid=max_bid,
-        bid_offset_seconds=6,
-        plan=SnipePlan.for_auction(
-            end_at, bid_offset_seconds=6, lead_seconds=10, settle_seconds=15
-        ),
-        status=status,
         created_at=created,
-        updated_at=created,
+        status=status,
         bid=None
         if fire_error_us is None
         else BidRecord(
@@ -1000,19 +995,16 @@ def test_fire_error_p95_is_the_nearest_rank() -> None:
     snipes = []
     for i in range(1, 41):  # 1..40 ms
         snipes.append(
-            Snipe(
+            make_snipe(
                 snipe_id=f"snp_{i}",
                 user_id="u",
-                user_email="u@example.com",
-                item=ItemSnapshot(item_id=ITEM_ID, title="x", end_at=end),
+                item_id=ITEM_ID,
+                title="x",
+                end_at=end,
                 max_bid=Money(amount_minor=100, currency="USD"),
-                bid_offset_seconds=6,
-                plan=SnipePlan.for_auction(
-                    end, bid_offset_seconds=6, lead_seconds=10, settle_seconds=1
-                ),
-                status=SnipeStatus.LOST,
                 created_at=end,
-                updated_at=end,
+                settle_seconds=1,
+                status=SnipeStatus.LOST,
                 bid=BidRecord(
                     proxy_bid_id="p",
                     max_bid=Money(amount_minor=100, currency="USD"),

@@ -98,6 +98,23 @@ def token_route(respx_mock: respx.MockRouter) -> respx.Route:
     )
 
 
+def assert_sent(route: respx.Route, path: str, token: str) -> httpx.Request:
+    """The route's last request went to ``path`` for EBAY_US with ``token``."""
+    request: httpx.Request = route.calls.last.request
+    assert request.url.raw_path == path.encode()
+    assert request.headers["Authorization"] == f"Bearer {token}"
+    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    return request
+
+
+@pytest.fixture
+def bid_route(respx_mock: respx.MockRouter) -> respx.Route:
+    """place_proxy_bid answers 200 with eBay's sample body."""
+    return respx_mock.post(BID_URL).mock(
+        return_value=httpx.Response(200, json=PROXY_BID_JSON)
+    )
+
+
 def form(request: httpx.Request) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
 
@@ -419,10 +436,7 @@ def test_get_item_restful(
 
     item = client.get_item(ItemRef("restful", ITEM_ID))
 
-    request = route.calls.last.request
-    assert request.url.raw_path == f"/buy/browse/v1/item/{ITEM_ID_ENC}".encode()
-    assert request.headers["Authorization"] == f"Bearer {APP_TOKEN}"
-    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    assert_sent(route, f"/buy/browse/v1/item/{ITEM_ID_ENC}", APP_TOKEN)
     assert item == EbayItem(
         item_id=ITEM_ID,
         legacy_item_id="123456789012",
@@ -650,10 +664,7 @@ def test_get_bidding(
 
     bidding = client.get_bidding(ITEM_ID, user_token)
 
-    request = route.calls.last.request
-    assert request.url.raw_path == f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}".encode()
-    assert request.headers["Authorization"] == f"Bearer {USER_TOKEN}"
-    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
+    assert_sent(route, f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}", USER_TOKEN)
     assert bidding == Bidding(
         item_id=ITEM_ID,
         auction_status="ACTIVE",
@@ -729,23 +740,19 @@ def test_warm_up_propagates_other_errors(
 
 
 def test_place_proxy_bid(
-    client: EbayClient, respx_mock: respx.MockRouter, user_token: AccessToken
+    client: EbayClient, bid_route: respx.Route, user_token: AccessToken
 ) -> None:
-    route = respx_mock.post(BID_URL).mock(
-        return_value=httpx.Response(200, json=PROXY_BID_JSON)
-    )
 
     bid_id = client.place_proxy_bid(
         ITEM_ID, Amount(Decimal("25.00"), "USD"), user_token
     )
 
     assert bid_id == "8934756201"
-    request = route.calls.last.request
-    assert request.url.raw_path == (
-        f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}/place_proxy_bid".encode()
+    request = assert_sent(
+        bid_route,
+        f"/buy/offer/v1_beta/bidding/{ITEM_ID_ENC}/place_proxy_bid",
+        USER_TOKEN,
     )
-    assert request.headers["Authorization"] == f"Bearer {USER_TOKEN}"
-    assert request.headers["X-EBAY-C-MARKETPLACE-ID"] == "EBAY_US"
     assert request.headers["Content-Type"] == "application/json"
     assert json.loads(request.content) == {
         "maxAmount": {"currency": "USD", "value": "25.00"},
@@ -754,32 +761,26 @@ def test_place_proxy_bid(
 
 
 def test_place_proxy_bid_adult_consent_and_plain_decimal(
-    client: EbayClient, respx_mock: respx.MockRouter, user_token: AccessToken
+    client: EbayClient, bid_route: respx.Route, user_token: AccessToken
 ) -> None:
-    route = respx_mock.post(BID_URL).mock(
-        return_value=httpx.Response(200, json=PROXY_BID_JSON)
-    )
     client.place_proxy_bid(
         ITEM_ID, Amount(Decimal("1E+3"), "GBP"), user_token, adult_only_consent=True
     )
-    assert json.loads(route.calls.last.request.content) == {
+    assert json.loads(bid_route.calls.last.request.content) == {
         "maxAmount": {"currency": "GBP", "value": "1000"},
         "userConsent": {"adultOnlyItem": True},
     }
 
 
 def test_place_proxy_bid_timeouts(
-    client: EbayClient, respx_mock: respx.MockRouter, user_token: AccessToken
+    client: EbayClient, bid_route: respx.Route, user_token: AccessToken
 ) -> None:
-    route = respx_mock.post(BID_URL).mock(
-        return_value=httpx.Response(200, json=PROXY_BID_JSON)
-    )
     amount = Amount(Decimal("25.00"), "USD")
 
     client.place_proxy_bid(ITEM_ID, amount, user_token)
-    default = route.calls.last.request.extensions["timeout"]
+    default = bid_route.calls.last.request.extensions["timeout"]
     client.place_proxy_bid(ITEM_ID, amount, user_token, timeout=1.5)
-    fast = route.calls.last.request.extensions["timeout"]
+    fast = bid_route.calls.last.request.extensions["timeout"]
 
     assert (default["connect"], default["read"]) == (3.0, 5.0)
     assert (fast["connect"], fast["read"]) == (1.5, 1.5)

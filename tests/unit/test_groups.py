@@ -291,13 +291,7 @@ def test_a_claimed_member_gives_its_slot_back_with_its_ending(
     group = world.group(wins_wanted=1)
     claimed = world.claim_and_check(world.snipe(group.group_id).snipe_id)
 
-    world.store.transition(
-        claimed.snipe_id,
-        allowed_from={SnipeStatus.BIDDING},
-        to=ending,
-        reason=reason,
-        user_id=claimed.user_id,
-    )
+    world.end_bidding(claimed, ending, reason)
 
     assert slots(world, group.group_id)[0] == (0 if released else 1)
     assert ("group_slot" in world.raw_snipe(claimed.snipe_id)) is not released
@@ -432,13 +426,7 @@ def test_an_ended_member_that_kept_its_slot_is_asked_about(
 ) -> None:
     group = world.group(wins_wanted=1)
     first = world.claim_and_check(world.snipe(group.group_id).snipe_id)
-    world.store.transition(
-        first.snipe_id,
-        allowed_from={SnipeStatus.BIDDING},
-        to=ending,
-        reason=reason,
-        user_id=first.user_id,
-    )
+    world.end_bidding(first, ending, reason)
     world.ebay.state[first.item.item_id] = answer
     second = world.snipe(group.group_id)
 

@@ -35,13 +35,13 @@ import pytest
 from moto.dynamodb.models import DynamoDBBackend
 
 from tests.support.api import ITEM_ID, START, Env
+from tests.support.snipes import make_snipe
 from workflows import scheduling
 from workflows.bidding import PlaceBidInput, _claim
 from workflows.errors import DomainError, SnipeNotActive
-from workflows.models import Identity, ItemSnapshot, Snipe, SnipeStatus
+from workflows.models import Identity, Snipe, SnipeStatus
 from workflows.money import Money
 from workflows.scheduling import EditSnipeRequest, new_snipe_id
-from workflows.timing import SnipePlan
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -110,18 +110,14 @@ def scheduled(env: Env) -> str:
     env.clock.advance(0.001)
     snipe_id = new_snipe_id(env.clock.now)
     env.store.create(
-        Snipe(
+        make_snipe(
             snipe_id=snipe_id,
             user_id=IDENTITY.user_id,
             user_email=IDENTITY.email,
-            item=ItemSnapshot(item_id=ITEM_ID, title="Camera", end_at=END),
+            item_id=ITEM_ID,
+            end_at=END,
             max_bid=OLD_MAX,
-            bid_offset_seconds=6,
-            plan=SnipePlan.for_auction(
-                END, bid_offset_seconds=6, lead_seconds=10, settle_seconds=15
-            ),
             created_at=env.clock.now,
-            updated_at=env.clock.now,
             execution_name=snipe_id,
         )
     )

@@ -25,6 +25,7 @@ from sandbox.sfn_local.asl import (
     adapt_for_sfn_local,
     retry_delays,
 )
+from tests.support.local import json_fields
 
 REPO = Path(__file__).resolve().parents[2]
 _MACHINE = next(
@@ -71,14 +72,6 @@ def _uses(machine: dict[str, Any]) -> set[tuple[str, str]]:
     return uses
 
 
-def _fields(value: Any) -> set[str]:
-    if isinstance(value, dict):
-        return set(value) | {f for v in value.values() for f in _fields(v)}
-    if isinstance(value, list):
-        return {f for v in value for f in _fields(v)}
-    return set()
-
-
 def _without_substituted(
     machine: dict[str, Any], uses: set[tuple[str, str]]
 ) -> dict[str, Any]:
@@ -105,7 +98,7 @@ def test_repo_asl_is_adapted_where_it_uses_what_sfn_local_lacks() -> None:
     adapted = adapt_for_sfn_local(json.dumps(original))
 
     assert {(c.where, c.rule) for c in adapted.changes} == _uses(original)
-    assert not _fields(json.loads(adapted.definition)) & SUBSTITUTED
+    assert not json_fields(json.loads(adapted.definition)) & SUBSTITUTED
 
 
 def test_repo_asl_keeps_its_workflow() -> None:
@@ -271,7 +264,7 @@ def test_states_inside_parallel_branches_and_map_bodies_are_adapted() -> None:
 
     assert {(c.where, c.rule) for c in adapted.changes} == _uses(machine)
     assert len(adapted.changes) == 4
-    assert not _fields(json.loads(adapted.definition)) & SUBSTITUTED
+    assert not json_fields(json.loads(adapted.definition)) & SUBSTITUTED
 
 
 def test_a_definition_without_such_features_is_unchanged() -> None:

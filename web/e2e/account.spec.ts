@@ -1,6 +1,6 @@
 // The eBay account page (link, unlink, link again) and paging through many snipes.
 import { expect } from "@playwright/test";
-import { createAuction, linkEbay, newUser, shot, signIn, stack, test, tokenOf } from "./support";
+import { createAuction, linkEbay, linkedUser, newUser, shot, signIn, stack, test, tokenOf } from "./support";
 
 test("link, unlink after confirming, and link again", async ({ page }) => {
   const user = newUser("linker");
@@ -20,9 +20,7 @@ test("link, unlink after confirming, and link again", async ({ page }) => {
 });
 
 test("cursor paging and the status filter on the snipes list", async ({ page, request }) => {
-  const user = newUser("collector");
-  await signIn(page, user);
-  await linkEbay(page, user);
+  await linkedUser(page, "collector");
   const token = await tokenOf(page);
   const { api_url } = stack();
   const count = 22; // the list shows 20 per page

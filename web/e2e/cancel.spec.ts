@@ -1,11 +1,9 @@
 // Scenario 3: a cancel, and a too-late cancel that shows the API's message.
 import { expect } from "@playwright/test";
-import { apiGet, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, tokenOf, test } from "./support";
+import { apiGet, createAuction, createSnipeInUi, linkedUser, shot, test, tokenOf } from "./support";
 
 test("cancel a scheduled snipe after confirming", async ({ page, request }) => {
-  const user = newUser("canceller");
-  await signIn(page, user);
-  await linkEbay(page, user);
+  await linkedUser(page, "canceller");
   const title = "Rolleiflex 2.8F";
   const auction = await createAuction(request, { title, startPrice: "300.00", endInSeconds: 300 });
   await createSnipeInUi(page, auction.legacy_item_id, "450.00", "6", title);
@@ -36,9 +34,7 @@ test("cancel a scheduled snipe after confirming", async ({ page, request }) => {
 });
 
 test("a cancel once the bid is under way shows the API's too-late answer", async ({ page, request }) => {
-  const user = newUser("latecomer");
-  await signIn(page, user);
-  await linkEbay(page, user);
+  await linkedUser(page, "latecomer");
   const title = "Hasselblad 500C/M body";
   const auction = await createAuction(request, { title, startPrice: "400.00", endInSeconds: 28 });
   const snipeId = await createSnipeInUi(page, auction.legacy_item_id, "500.00", "10", title);

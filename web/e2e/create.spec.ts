@@ -1,12 +1,10 @@
 // Creating a snipe: one Idempotency-Key per intended snipe (a retry after a
 // lost answer makes no second snipe), and the API's SNIPE_EXISTS answer.
 import { expect } from "@playwright/test";
-import { apiGet, createAuction, linkEbay, newUser, signIn, stack, test, tokenOf } from "./support";
+import { apiGet, createAuction, linkedUser, stack, test, tokenOf } from "./support";
 
 test("a retry after a lost answer reuses the Idempotency-Key: one snipe", async ({ page, request }) => {
-  const user = newUser("retry");
-  await signIn(page, user);
-  await linkEbay(page, user);
+  await linkedUser(page, "retry");
   const title = "Mamiya 7 II body";
   const auction = await createAuction(request, { title, startPrice: "900.00", endInSeconds: 600 });
 

@@ -1,13 +1,11 @@
 // Scenario 2: an edit of the max bid and the offset takes effect at bid time.
 import { expect } from "@playwright/test";
-import { apiGet, auctionState, createAuction, createSnipeInUi, linkEbay, newUser, shot, signIn, tokenOf, test } from "./support";
+import { apiGet, auctionState, createAuction, createSnipeInUi, linkedUser, shot, test, tokenOf } from "./support";
 
 type Snipe = { status: string; plan: { fire_at: string; end_at: string }; bid: { sent_at: string } | null };
 
 test("a changed max bid and offset are what eBay gets", async ({ page, request }) => {
-  const user = newUser("editor");
-  await signIn(page, user);
-  await linkEbay(page, user);
+  const user = await linkedUser(page, "editor");
   const title = "Omega Seamaster 300, 1967";
   const auction = await createAuction(request, {
     title,

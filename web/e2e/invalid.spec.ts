@@ -1,11 +1,9 @@
 // Scenario 4: invalid input shows the API's field errors inline and stores nothing.
 import { expect } from "@playwright/test";
-import { apiGet, createAuction, linkEbay, newUser, shot, signIn, tokenOf, test } from "./support";
+import { apiGet, createAuction, linkedUser, shot, test, tokenOf } from "./support";
 
 test("invalid max bid and offset: inline field errors, nothing stored", async ({ page, request }) => {
-  const user = newUser("typo");
-  await signIn(page, user);
-  await linkEbay(page, user);
+  await linkedUser(page, "typo");
   const title = "Nikon F2 Photomic";
   const auction = await createAuction(request, { title, startPrice: "80.00", endInSeconds: 600 });
 

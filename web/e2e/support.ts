@@ -61,6 +61,14 @@ export async function linkEbay(page: Page, ebayUser: string): Promise<void> {
   await expect(page.getByTestId("ebay-linked")).toBeVisible();
 }
 
+/** A new user, signed in, with an eBay account linked: where most scenarios start. */
+export async function linkedUser(page: Page, prefix: string): Promise<string> {
+  const user = newUser(prefix);
+  await signIn(page, user);
+  await linkEbay(page, user);
+  return user;
+}
+
 export type Auction = {
   item_id: string;
   legacy_item_id: string;

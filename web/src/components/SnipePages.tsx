@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import type { SnipeStatus } from "@/api/client";
-import { messageOf } from "@/lib/fieldErrors";
+import { Pager, QueryStatus } from "@/components/Blocks";
 import { STATUS_LABEL } from "@/lib/format";
 import { useSnipeList } from "@/lib/queries";
 import { SnipeCard } from "./Snipe";
@@ -42,12 +42,7 @@ export function SnipeList({ statuses, emptyText }: { statuses?: SnipeStatus[]; e
           ))}
         </select>
       </div>
-      {page.isPending ? <p aria-live="polite">Loading…</p> : null}
-      {page.error ? (
-        <p className="alert" role="alert">
-          {messageOf(page.error)}
-        </p>
-      ) : null}
+      <QueryStatus query={page} />
       {items && items.length === 0 && cursors.length === 1 ? <div data-testid="empty">{emptyText}</div> : null}
       {items && items.length > 0 ? (
         <ul className="cards" data-testid="snipe-list">
@@ -56,22 +51,7 @@ export function SnipeList({ statuses, emptyText }: { statuses?: SnipeStatus[]; e
           ))}
         </ul>
       ) : null}
-      <nav className="pager" aria-label="Pages">
-        {cursors.length > 1 ? (
-          <button type="button" className="secondary" onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Newer
-          </button>
-        ) : null}
-        {page.data?.next_cursor ? (
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => setCursors((c) => [...c, page.data?.next_cursor ?? null])}
-          >
-            Older
-          </button>
-        ) : null}
-      </nav>
+      <Pager cursors={cursors} setCursors={setCursors} next={page.data?.next_cursor} />
     </section>
   );
 }

@@ -3,8 +3,8 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { unwrap, type EbayLinkView } from "@/api/client";
+import { ConfirmDialog, ErrorAlert, QueryStatus } from "@/components/Blocks";
 import { useApi } from "@/lib/api";
-import { messageOf } from "@/lib/fieldErrors";
 import { formatTime } from "@/lib/format";
 import { keys, useEbayStatus } from "@/lib/queries";
 
@@ -55,12 +55,7 @@ export default function EbayAccountPage() {
           {notice}
         </p>
       ) : null}
-      {status.isPending ? <p aria-live="polite">Loading…</p> : null}
-      {status.error ? (
-        <p className="alert" role="alert">
-          {messageOf(status.error)}
-        </p>
-      ) : null}
+      <QueryStatus query={status} />
       {link && state ? (
         <section aria-labelledby="link-status">
           <h2 id="link-status">Status</h2>
@@ -92,30 +87,18 @@ export default function EbayAccountPage() {
               </button>
             ) : null}
           </div>
-          {connect.error ? (
-            <p className="alert" role="alert">
-              {messageOf(connect.error)}
-            </p>
-          ) : null}
+          <ErrorAlert error={connect.error} />
         </section>
       ) : null}
-      <dialog ref={dialog} aria-labelledby="unlink-title">
-        <h2 id="unlink-title">Unlink your eBay account?</h2>
+      <ConfirmDialog
+        dialog={dialog}
+        titleId="unlink-title"
+        title="Unlink your eBay account?"
+        action="Unlink"
+        mutation={unlink}
+      >
         <p>Scheduled snipes will be skipped; snipes already bidding finish on their own.</p>
-        {unlink.error ? (
-          <p className="alert" role="alert">
-            {messageOf(unlink.error)}
-          </p>
-        ) : null}
-        <div className="row">
-          <button type="button" className="danger" onClick={() => unlink.mutate()} disabled={unlink.isPending}>
-            Unlink
-          </button>
-          <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
-            Keep it
-          </button>
-        </div>
-      </dialog>
+      </ConfirmDialog>
     </div>
   );
 }

@@ -4,8 +4,9 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { unwrap } from "@/api/client";
+import { Form, ErrorAlert, Pager, QueryStatus, TextField } from "@/components/Blocks";
 import { useApi } from "@/lib/api";
-import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
+import { fieldErrorsByName } from "@/lib/fieldErrors";
 import { keys, useGroupList } from "@/lib/queries";
 
 export default function GroupsPage() {
@@ -36,12 +37,7 @@ export default function GroupsPage() {
         A group wins at most the number of items you want: once it has that many wins, its other snipes are skipped
         without bidding.
       </p>
-      {list.isPending ? <p aria-live="polite">Loading…</p> : null}
-      {list.error ? (
-        <p className="alert" role="alert">
-          {messageOf(list.error)}
-        </p>
-      ) : null}
+      <QueryStatus query={list} />
       {list.data && list.data.items.length === 0 && cursors.length === 1 ? <p>No groups yet.</p> : null}
       {list.data && list.data.items.length > 0 ? (
         <table>
@@ -65,57 +61,26 @@ export default function GroupsPage() {
           </tbody>
         </table>
       ) : null}
-      <nav className="pager" aria-label="Pages">
-        {cursors.length > 1 ? (
-          <button type="button" className="secondary" onClick={() => setCursors((c) => c.slice(0, -1))}>
-            Newer
-          </button>
-        ) : null}
-        {list.data?.next_cursor ? (
-          <button type="button" className="secondary" onClick={() => setCursors((c) => [...c, list.data?.next_cursor ?? null])}>
-            Older
-          </button>
-        ) : null}
-      </nav>
-      <form
-        className="stack"
-        noValidate
-        aria-labelledby="new-group"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
+      <Pager cursors={cursors} setCursors={setCursors} next={list.data?.next_cursor} />
+      <Form labelledBy="new-group" onSubmit={() => create.mutate()}>
         <h2 id="new-group">New group</h2>
-        <div>
-          <label htmlFor="group-name">Name</label>
-          <input id="group-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={errors.name ? true : undefined} aria-describedby="error-name" />
-          {errors.name ? (
-            <p className="field-error" id="error-name">
-              {errors.name}
-            </p>
-          ) : null}
-        </div>
-        <div>
-          <label htmlFor="group-wins">Wins wanted</label>
-          <input id="group-wins" inputMode="numeric" value={wins} onChange={(e) => setWins(e.target.value)} aria-invalid={errors.wins_wanted ? true : undefined} aria-describedby="error-wins_wanted" />
-          {errors.wins_wanted ? (
-            <p className="field-error" id="error-wins_wanted">
-              {errors.wins_wanted}
-            </p>
-          ) : null}
-        </div>
-        {create.error && !errors.name && !errors.wins_wanted ? (
-          <p className="alert" role="alert">
-            {messageOf(create.error)}
-          </p>
-        ) : null}
+        <TextField id="group-name" label="Name" field="name" value={name} onChange={setName} error={errors.name} />
+        <TextField
+          id="group-wins"
+          label="Wins wanted"
+          field="wins_wanted"
+          inputMode="numeric"
+          value={wins}
+          onChange={setWins}
+          error={errors.wins_wanted}
+        />
+        <ErrorAlert error={errors.name || errors.wins_wanted ? null : create.error} />
         <div>
           <button type="submit" disabled={create.isPending}>
             Create group
           </button>
         </div>
-      </form>
+      </Form>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 "use client";
 
+import { QueryStatus } from "@/components/Blocks";
 import { SnipeList } from "@/components/SnipePages";
-import { messageOf } from "@/lib/fieldErrors";
 import { formatMoney } from "@/lib/format";
 import { useStats } from "@/lib/queries";
 
@@ -10,12 +10,7 @@ export default function HistoryPage() {
   return (
     <div className="stack" style={{ maxWidth: "none" }}>
       <h1>History and statistics</h1>
-      {stats.isPending ? <p aria-live="polite">Loading…</p> : null}
-      {stats.error ? (
-        <p className="alert" role="alert">
-          {messageOf(stats.error)}
-        </p>
-      ) : null}
+      <QueryStatus query={stats} />
       {stats.data && stats.data.currencies.length === 0 ? <p>No statistics yet: they start with your first snipe.</p> : null}
       {stats.data?.currencies.map((c) => (
         <section key={c.currency} aria-labelledby={`stats-${c.currency}`} data-testid="stats">

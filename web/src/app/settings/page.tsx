@@ -3,8 +3,8 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { unwrap, type PreferencesView } from "@/api/client";
+import { ErrorAlert, QueryStatus } from "@/components/Blocks";
 import { useApi } from "@/lib/api";
-import { messageOf } from "@/lib/fieldErrors";
 import { keys, usePreferences } from "@/lib/queries";
 
 type EmailOn = PreferencesView["email_on"];
@@ -56,11 +56,7 @@ function PreferencesForm({ initial }: { initial: EmailOn }) {
         ))}
         <p className="hint">Cancelled snipes are never emailed.</p>
       </fieldset>
-      {save.error ? (
-        <p className="alert" role="alert">
-          {messageOf(save.error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={save.error} />
       {saved ? (
         <p className="success" role="status">
           Saved.
@@ -80,12 +76,7 @@ export default function SettingsPage() {
   return (
     <div className="stack">
       <h1>Email preferences</h1>
-      {prefs.isPending ? <p aria-live="polite">Loading…</p> : null}
-      {prefs.error ? (
-        <p className="alert" role="alert">
-          {messageOf(prefs.error)}
-        </p>
-      ) : null}
+      <QueryStatus query={prefs} />
       {prefs.data ? <PreferencesForm initial={prefs.data.email_on} /> : null}
     </div>
   );

@@ -4,10 +4,11 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams, useRouter } from "next/navigation";
 import { useRef, useState } from "react";
-import { ApiError, unwrap } from "@/api/client";
+import { unwrap } from "@/api/client";
+import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
 import { StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
-import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
+import { fieldErrorsByName } from "@/lib/fieldErrors";
 import { REASON_TEXT, formatTime } from "@/lib/format";
 import { keys, useGroup, useSnipeList } from "@/lib/queries";
 
@@ -63,16 +64,7 @@ export default function GroupPage() {
 
   if (group.isPending) return <p aria-live="polite">Loading…</p>;
   if (group.error || !group.data) {
-    const notFound = group.error instanceof ApiError && group.error.status === 404;
-    return (
-      <div className="stack">
-        <h1>{notFound ? "Group not found" : "Could not load the group"}</h1>
-        <p className="alert" role="alert">
-          {notFound ? "There is no such group among yours." : messageOf(group.error)}
-        </p>
-        <Link href="/groups">Back to your groups</Link>
-      </div>
-    );
+    return <LoadFailed error={group.error} noun="group" back={{ href: "/groups", text: "Back to your groups" }} />;
   }
   const g = group.data;
   const memberIds = new Set(g.members.map((m) => m.snipe_id));
@@ -123,11 +115,7 @@ export default function GroupPage() {
           </li>
         ))}
       </ul>
-      {membership.error ? (
-        <p className="alert" role="alert">
-          {messageOf(membership.error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={membership.error} />
       <form
         className="stack"
         aria-labelledby="add-title"
@@ -154,65 +142,38 @@ export default function GroupPage() {
           </button>
         </div>
       </form>
-      <form
-        className="stack"
-        noValidate
-        aria-labelledby="wins-title"
-        onSubmit={(e) => {
-          e.preventDefault();
-          update.mutate();
-        }}
-      >
+      <Form labelledBy="wins-title" onSubmit={() => update.mutate()}>
         <h2 id="wins-title">Wins wanted</h2>
-        <div>
-          <label htmlFor="wins-wanted">How many of these items you want</label>
-          <input
-            id="wins-wanted"
-            inputMode="numeric"
-            value={wins ?? String(g.wins_wanted)}
-            onChange={(e) => setWins(e.target.value)}
-            aria-invalid={winsErrors.wins_wanted ? true : undefined}
-            aria-describedby="error-wins"
-          />
-          {winsErrors.wins_wanted ? (
-            <p className="field-error" id="error-wins">
-              {winsErrors.wins_wanted}
-            </p>
-          ) : null}
-        </div>
-        {update.error && !winsErrors.wins_wanted ? (
-          <p className="alert" role="alert">
-            {messageOf(update.error)}
-          </p>
-        ) : null}
+        <TextField
+          id="wins-wanted"
+          label="How many of these items you want"
+          field="wins_wanted"
+          inputMode="numeric"
+          value={wins ?? String(g.wins_wanted)}
+          onChange={setWins}
+          error={winsErrors.wins_wanted}
+        />
+        <ErrorAlert error={winsErrors.wins_wanted ? null : update.error} />
         <div>
           <button type="submit" disabled={update.isPending || wins === null}>
             Save
           </button>
         </div>
-      </form>
+      </Form>
       <div>
         <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
           Delete group
         </button>
       </div>
-      <dialog ref={dialog} aria-labelledby="delete-title">
-        <h2 id="delete-title">Delete this group?</h2>
+      <ConfirmDialog
+        dialog={dialog}
+        titleId="delete-title"
+        title="Delete this group?"
+        action="Delete"
+        mutation={remove}
+      >
         <p>Its snipes leave the group and go on as ordinary snipes.</p>
-        {remove.error ? (
-          <p className="alert" role="alert">
-            {messageOf(remove.error)}
-          </p>
-        ) : null}
-        <div className="row">
-          <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-            Delete
-          </button>
-          <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
-            Keep it
-          </button>
-        </div>
-      </dialog>
+      </ConfirmDialog>
     </div>
   );
 }

@@ -5,10 +5,11 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap, type SnipeView } from "@/api/client";
+import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
 import { Countdown, PriceNow, ReasonText, StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { useServerNow } from "@/lib/clock";
-import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
+import { fieldErrorsByName } from "@/lib/fieldErrors";
 import { FINAL_STATUSES, formatMoney, formatTime } from "@/lib/format";
 import { keys, useSnipe } from "@/lib/queries";
 
@@ -113,54 +114,33 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
   }
   const other = edit.error && !errors.max_bid && !errors.bid_offset_seconds;
   return (
-    <form
-      className="stack"
-      noValidate
-      aria-labelledby="edit-title"
-      onSubmit={(e) => {
-        e.preventDefault();
+    <Form
+      labelledBy="edit-title"
+      onSubmit={() => {
         setSaved(null);
         edit.mutate();
       }}
     >
       <h2 id="edit-title">Change the snipe</h2>
-      <div>
-        <label htmlFor="edit-max-bid">Maximum bid ({snipe.max_bid.currency})</label>
-        <input
-          id="edit-max-bid"
-          inputMode="decimal"
-          value={maxBid}
-          onChange={(e) => setMaxBid(e.target.value)}
-          aria-invalid={errors.max_bid ? true : undefined}
-          aria-describedby="error-max_bid"
-        />
-        {errors.max_bid ? (
-          <p className="field-error" id="error-max_bid">
-            {errors.max_bid}
-          </p>
-        ) : null}
-      </div>
-      <div>
-        <label htmlFor="edit-offset">Seconds before the end to bid</label>
-        <input
-          id="edit-offset"
-          inputMode="numeric"
-          value={offset}
-          onChange={(e) => setOffset(e.target.value)}
-          aria-invalid={errors.bid_offset_seconds ? true : undefined}
-          aria-describedby="error-bid_offset_seconds"
-        />
-        {errors.bid_offset_seconds ? (
-          <p className="field-error" id="error-bid_offset_seconds">
-            {errors.bid_offset_seconds}
-          </p>
-        ) : null}
-      </div>
-      {other ? (
-        <p className="alert" role="alert" data-testid="edit-error">
-          {messageOf(edit.error)}
-        </p>
-      ) : null}
+      <TextField
+        id="edit-max-bid"
+        label={`Maximum bid (${snipe.max_bid.currency})`}
+        field="max_bid"
+        inputMode="decimal"
+        value={maxBid}
+        onChange={setMaxBid}
+        error={errors.max_bid}
+      />
+      <TextField
+        id="edit-offset"
+        label="Seconds before the end to bid"
+        field="bid_offset_seconds"
+        inputMode="numeric"
+        value={offset}
+        onChange={setOffset}
+        error={errors.bid_offset_seconds}
+      />
+      <ErrorAlert error={other ? edit.error : null} testId="edit-error" />
       {saved ? (
         <p className="success" role="status" data-testid="edit-saved">
           {saved}
@@ -171,7 +151,7 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
           Save changes
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 
@@ -199,23 +179,17 @@ function CancelButton({ snipe }: { snipe: SnipeView }) {
       <button type="button" className="danger" onClick={() => dialog.current?.showModal()}>
         Cancel snipe
       </button>
-      {cancel.error ? (
-        <p className="alert" role="alert" data-testid="cancel-error">
-          {messageOf(cancel.error)}
-        </p>
-      ) : null}
-      <dialog ref={dialog} aria-labelledby="cancel-title">
-        <h2 id="cancel-title">Cancel this snipe?</h2>
+      <ErrorAlert error={cancel.error} testId="cancel-error" />
+      <ConfirmDialog
+        dialog={dialog}
+        titleId="cancel-title"
+        title="Cancel this snipe?"
+        action="Yes, cancel it"
+        mutation={cancel}
+        showError={false}
+      >
         <p>No bid will be placed for {snipe.item.title}.</p>
-        <div className="row">
-          <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-            Yes, cancel it
-          </button>
-          <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
-            Keep it
-          </button>
-        </div>
-      </dialog>
+      </ConfirmDialog>
     </>
   );
 }
@@ -228,16 +202,7 @@ export default function SnipeDetailPage() {
 
   if (query.isPending) return <p aria-live="polite">Loading…</p>;
   if (query.error) {
-    const notFound = query.error instanceof ApiError && query.error.status === 404;
-    return (
-      <div className="stack">
-        <h1>{notFound ? "Snipe not found" : "Could not load the snipe"}</h1>
-        <p className="alert" role="alert">
-          {notFound ? "There is no such snipe among yours." : messageOf(query.error)}
-        </p>
-        <Link href="/snipes">Back to your snipes</Link>
-      </div>
-    );
+    return <LoadFailed error={query.error} noun="snipe" back={{ href: "/snipes", text: "Back to your snipes" }} />;
   }
   if (!snipe) return null;
   const final = FINAL_STATUSES.has(snipe.status);

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap } from "@/api/client";
+import { Form, FieldError, TextField } from "@/components/Blocks";
 import { Countdown } from "@/components/Snipe";
 import { Thumb } from "@/components/Thumb";
 import { useApi } from "@/lib/api";
@@ -13,14 +14,6 @@ import { NOT_SNIPEABLE_TEXT, formatMoney } from "@/lib/format";
 import { keys, useGroupList, useItemPreview } from "@/lib/queries";
 
 const FIELDS = ["item_id", "max_bid", "bid_offset_seconds", "group_id"] as const;
-
-function FieldError({ id, message }: { id: string; message: string | undefined }) {
-  return message ? (
-    <p className="field-error" id={id} data-testid={`error-${id}`}>
-      {message}
-    </p>
-  ) : null;
-}
 
 export default function NewSnipePage() {
   const api = useApi();
@@ -38,6 +31,11 @@ export default function NewSnipePage() {
   const idempotencyKey = useRef<string | null>(null);
   const changed = () => {
     idempotencyKey.current = null;
+  };
+  /** A field's setter that also marks the request as a new one (a new idempotency key). */
+  const edits = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    changed();
   };
 
   const preview = useItemPreview(ref);
@@ -102,10 +100,7 @@ export default function NewSnipePage() {
             inputMode="url"
             placeholder="https://www.ebay.com/itm/123456789012"
             value={itemText}
-            onChange={(e) => {
-              setItemText(e.target.value);
-              changed();
-            }}
+            onChange={(e) => edits(setItemText)(e.target.value)}
             aria-invalid={lookupError || errors.item_id ? true : undefined}
             aria-describedby="item-hint item-lookup-error error-item_id"
           />
@@ -117,7 +112,7 @@ export default function NewSnipePage() {
               {lookupError}
             </p>
           ) : null}
-          <FieldError id="item_id" message={errors.item_id} />
+          <FieldError name="item_id" message={errors.item_id} />
         </div>
         <div>
           <button type="submit" className="secondary" disabled={!itemText.trim() || preview.isFetching}>
@@ -163,65 +158,42 @@ export default function NewSnipePage() {
       ) : null}
 
       {item && item.snipeable ? (
-        <form
-          className="stack"
-          noValidate
-          aria-label="Snipe"
-          onSubmit={(e) => {
-            e.preventDefault();
-            create.mutate();
-          }}
-        >
-          <div>
-            <label htmlFor="max-bid">Your maximum bid ({item.current_price.currency})</label>
-            <input
-              id="max-bid"
-              name="max_bid"
-              inputMode="decimal"
-              autoComplete="off"
-              value={maxBid}
-              onChange={(e) => {
-                setMaxBid(e.target.value);
-                changed();
-              }}
-              aria-invalid={errors.max_bid ? true : undefined}
-              aria-describedby="max-bid-hint error-max_bid"
-            />
-            <p className="hint" id="max-bid-hint">
-              The most you will pay{item.minimum_bid ? `; at least ${formatMoney(item.minimum_bid)}` : ""}. eBay bids
-              only as much as it takes to win.
-            </p>
-            <FieldError id="max_bid" message={errors.max_bid} />
-          </div>
-          <div>
-            <label htmlFor="offset">Seconds before the end to bid</label>
-            <input
-              id="offset"
-              name="bid_offset_seconds"
-              inputMode="numeric"
-              value={offset}
-              onChange={(e) => {
-                setOffset(e.target.value);
-                changed();
-              }}
-              aria-invalid={errors.bid_offset_seconds ? true : undefined}
-              aria-describedby="offset-hint error-bid_offset_seconds"
-            />
-            <p className="hint" id="offset-hint">
-              1 to 60 seconds; 6 is a good default.
-            </p>
-            <FieldError id="bid_offset_seconds" message={errors.bid_offset_seconds} />
-          </div>
+        <Form label="Snipe" onSubmit={() => create.mutate()}>
+          <TextField
+            id="max-bid"
+            label={`Your maximum bid (${item.current_price.currency})`}
+            field="max_bid"
+            name="max_bid"
+            inputMode="decimal"
+            autoComplete="off"
+            value={maxBid}
+            onChange={edits(setMaxBid)}
+            error={errors.max_bid}
+            hint={
+              <>
+                The most you will pay{item.minimum_bid ? `; at least ${formatMoney(item.minimum_bid)}` : ""}. eBay bids
+                only as much as it takes to win.
+              </>
+            }
+          />
+          <TextField
+            id="offset"
+            label="Seconds before the end to bid"
+            field="bid_offset_seconds"
+            name="bid_offset_seconds"
+            inputMode="numeric"
+            value={offset}
+            onChange={edits(setOffset)}
+            error={errors.bid_offset_seconds}
+            hint="1 to 60 seconds; 6 is a good default."
+          />
           <div>
             <label htmlFor="group">Group (optional)</label>
             <select
               id="group"
               name="group_id"
               value={groupId}
-              onChange={(e) => {
-                setGroupId(e.target.value);
-                changed();
-              }}
+              onChange={(e) => edits(setGroupId)(e.target.value)}
               aria-describedby="error-group_id"
             >
               <option value="">No group</option>
@@ -231,7 +203,7 @@ export default function NewSnipePage() {
                 </option>
               ))}
             </select>
-            <FieldError id="group_id" message={errors.group_id} />
+            <FieldError name="group_id" message={errors.group_id} />
           </div>
           {create.error && !fieldShown ? (
             <div className="alert" role="alert" data-testid="form-error">
@@ -262,7 +234,7 @@ export default function NewSnipePage() {
               {create.isPending ? "Scheduling…" : "Schedule snipe"}
             </button>
           </div>
-        </form>
+        </Form>
       ) : null}
     </div>
   );
