@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
+import subprocess  # nosec B404 # npm and next, with fixed argument lists
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
