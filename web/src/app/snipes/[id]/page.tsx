@@ -9,7 +9,7 @@ import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/compon
 import { Countdown, PriceNow, ReasonText, StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { useServerNow } from "@/lib/clock";
-import { fieldErrorsByName } from "@/lib/fieldErrors";
+import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
 import { FINAL_STATUSES, formatMoney, formatTime } from "@/lib/format";
 import { keys, useSnipe } from "@/lib/queries";
 
