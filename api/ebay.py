@@ -15,15 +15,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from api import examples
 from api.models import EbayConnectView, EbayLinkView, EbayUnlinkView
-from api.params import SECURITY, AppServices, CallerIdentity
-from api.responses import route_responses
+from api.params import AppServices, CallerIdentity
+from api.responses import json_response
+from api.routes import Routes
 from workflows import linking
 from workflows.linking import EbayCallbackRequest, LinkStatus
 from workflows.timing import to_z
 
-TAGS = ["eBay account"]
-
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+route = Routes(router, "eBay account")
 
 
 _CALLBACK_400 = (
@@ -44,7 +44,8 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
     )
 
 
-@router.get(
+@route(
+    "GET",
     "/api/ebay/connect",
     operation_id="connectEbay",
     summary="Start linking your eBay account",
@@ -52,14 +53,10 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
         "eBay's consent URL (scope buy.offer.auction) with a signed, single-use"
         " state bound to you that expires in 10 minutes."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "The consent URL and its state",
-        EbayConnectView,
-        examples.EBAY_CONNECT_EXAMPLES,
-        errors=(401, 500, 503),
+    ok=json_response(
+        "The consent URL and its state", EbayConnectView, examples.EBAY_CONNECT_EXAMPLES
     ),
+    errors=(401, 500, 503),
 )
 def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     result = linking.connect_url(services, identity)
@@ -68,7 +65,8 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     )
 
 
-@router.post(
+@route(
+    "POST",
     "/api/ebay/callback",
     operation_id="completeEbayConnect",
     summary="Finish linking your eBay account",
@@ -76,18 +74,14 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
         "Checks the state, exchanges eBay's authorization code and stores the"
         " authorization (encrypted). Answers the link status, never a token."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "The account is linked",
-        EbayLinkView,
-        examples.EBAY_LINK_EXAMPLES,
-        errors=(400, 401, 415, 422, 500, 502, 503),
-        descriptions={
-            400: _CALLBACK_400,
-            422: "VALIDATION_FAILED (details.errors lists each field)",
-        },
+    ok=json_response(
+        "The account is linked", EbayLinkView, examples.EBAY_LINK_EXAMPLES
     ),
+    errors=(400, 401, 415, 422, 500, 502, 503),
+    descriptions={
+        400: _CALLBACK_400,
+        422: "VALIDATION_FAILED (details.errors lists each field)",
+    },
 )
 def callback(
     request: Annotated[
@@ -100,24 +94,22 @@ def callback(
     return _link_view(status)
 
 
-@router.get(
+@route(
+    "GET",
     "/api/ebay/status",
     operation_id="getEbayStatus",
     summary="Your eBay link",
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "Linked or not, and until when",
-        EbayLinkView,
-        examples.EBAY_LINK_EXAMPLES,
-        errors=(401, 500, 503),
+    ok=json_response(
+        "Linked or not, and until when", EbayLinkView, examples.EBAY_LINK_EXAMPLES
     ),
+    errors=(401, 500, 503),
 )
 def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     return _link_view(linking.link_status(services, identity))
 
 
-@router.delete(
+@route(
+    "DELETE",
     "/api/ebay/connection",
     operation_id="unlinkEbay",
     summary="Unlink your eBay account",
@@ -126,14 +118,8 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
         " with reason EBAY_NOT_LINKED; snipes already bidding finish on their own."
         " Unlinking twice is not an error."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "Unlinked",
-        EbayUnlinkView,
-        examples.EBAY_UNLINK_EXAMPLES,
-        errors=(401, 500, 503),
-    ),
+    ok=json_response("Unlinked", EbayUnlinkView, examples.EBAY_UNLINK_EXAMPLES),
+    errors=(401, 500, 503),
 )
 def disconnect(identity: CallerIdentity, services: AppServices) -> EbayUnlinkView:
     result = linking.unlink(services, identity)

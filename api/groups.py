@@ -14,16 +14,15 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from api import examples
-from api.errors import error_responses
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
-from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
-from api.responses import route_responses
+from api.params import AppServices, CallerIdentity, PageCursor
+from api.responses import json_response
+from api.routes import Routes
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
-TAGS = ["groups"]
-
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+route = Routes(router, "groups")
 
 GroupIdPath = Annotated[
     str,
@@ -46,10 +45,10 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
 }
 
 
-@router.post(
+@route(
+    "POST",
     "/api/groups",
     operation_id="createGroup",
-    status_code=HTTPStatus.CREATED,
     summary="Create a win-N group",
     description=(
         "At most `wins_wanted` of the group's snipes win: when a member's bid"
@@ -57,17 +56,12 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
         " ends SKIPPED (GROUP_SATISFIED) without a bid. Snipes join with"
         " `group_id` on create or edit."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses={
-        HTTPStatus.CREATED: {"description": "The new, empty group"},
-        **error_responses(
-            *(400, 401, 413, 422, 500, 503),
-            descriptions={
-                400: "The body is not JSON (INVALID_JSON)",
-                422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
-            },
-        ),
+    ok={"description": "The new, empty group"},
+    status=HTTPStatus.CREATED,
+    errors=(400, 401, 413, 422, 500, 503),
+    descriptions={
+        400: "The body is not JSON (INVALID_JSON)",
+        422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
     },
 )
 def create_group(
@@ -78,19 +72,14 @@ def create_group(
     return GroupView.of(groups.create_group(services, identity.user_id, request))
 
 
-@router.get(
+@route(
+    "GET",
     "/api/groups",
     operation_id="listGroups",
     summary="List your groups",
     description="Newest first, one page at a time.",
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "One page of groups",
-        GroupListView,
-        examples.GROUP_LIST_EXAMPLES,
-        errors=(400, 401, 422, 500, 503),
-    ),
+    ok=json_response("One page of groups", GroupListView, examples.GROUP_LIST_EXAMPLES),
+    errors=(400, 401, 422, 500, 503),
 )
 def list_groups(
     identity: CallerIdentity,
@@ -107,20 +96,15 @@ def list_groups(
     )
 
 
-@router.get(
+@route(
+    "GET",
     "/api/groups/<group_id>",
     operation_id="getGroup",
     summary="Get one of your groups",
     description="With its members (ids, statuses) and its wins so far.",
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "The group",
-        GroupView,
-        examples.GROUP_EXAMPLES,
-        errors=(401, 404, 500, 503),
-        descriptions={404: _NOT_FOUND},
-    ),
+    ok=json_response("The group", GroupView, examples.GROUP_EXAMPLES),
+    errors=(401, 404, 500, 503),
+    descriptions={404: _NOT_FOUND},
 )
 def get_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
@@ -128,7 +112,8 @@ def get_group(
     return GroupView.of(groups.get_group(services, identity.user_id, group_id))
 
 
-@router.patch(
+@route(
+    "PATCH",
     "/api/groups/<group_id>",
     operation_id="updateGroup",
     summary="Rename a group or change wins_wanted",
@@ -137,19 +122,13 @@ def get_group(
         " result is not known yet): 409 WINS_WANTED_TOO_LOW"
         " (details.slots_used)."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses={
-        HTTPStatus.OK: {"description": "The changed group"},
-        **error_responses(
-            *(400, 401, 404, 409, 413, 422, 500, 503),
-            descriptions={
-                400: "The body is not JSON (INVALID_JSON)",
-                404: _NOT_FOUND,
-                409: "WINS_WANTED_TOO_LOW (details.slots_used)",
-                422: "VALIDATION_FAILED: give name and/or wins_wanted",
-            },
-        ),
+    ok={"description": "The changed group"},
+    errors=(400, 401, 404, 409, 413, 422, 500, 503),
+    descriptions={
+        400: "The body is not JSON (INVALID_JSON)",
+        404: _NOT_FOUND,
+        409: "WINS_WANTED_TOO_LOW (details.slots_used)",
+        422: "VALIDATION_FAILED: give name and/or wins_wanted",
     },
 )
 def update_group(
@@ -163,7 +142,8 @@ def update_group(
     )
 
 
-@router.delete(
+@route(
+    "DELETE",
     "/api/groups/<group_id>",
     operation_id="deleteGroup",
     summary="Delete a group",
@@ -171,15 +151,11 @@ def update_group(
         "Its snipes leave the group (their group_id is cleared) and go on as"
         " ordinary snipes; one already bidding keeps its bid."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "The group is gone",
-        GroupDeletedView,
-        examples.GROUP_DELETED_EXAMPLES,
-        errors=(401, 404, 500, 503),
-        descriptions={404: _NOT_FOUND},
+    ok=json_response(
+        "The group is gone", GroupDeletedView, examples.GROUP_DELETED_EXAMPLES
     ),
+    errors=(401, 404, 500, 503),
+    descriptions={404: _NOT_FOUND},
 )
 def delete_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices

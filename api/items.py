@@ -21,13 +21,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from api import examples
 from api.clock import request_now
 from api.models import ItemPreview
-from api.params import SECURITY, AppServices, CallerIdentity
-from api.responses import route_responses
+from api.params import AppServices, CallerIdentity
+from api.responses import json_response
+from api.routes import Routes
 from workflows import live
 from workflows.errors import EbayBadResponse, NotAnAuction
 from workflows.scheduling import START_MARGIN
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+route = Routes(router, "items")
 
 PREFIX = "/api/items/"
 DEFAULT_OFFSET_SECONDS = 6
@@ -61,7 +63,8 @@ def _decoded(ref: str) -> str:
     return ref
 
 
-@router.get(
+@route(
+    "GET",
     "/api/items/<ref>",
     operation_id="getItem",
     summary="Preview an eBay listing",
@@ -71,23 +74,17 @@ def _decoded(ref: str) -> str:
         " Values are at most 30 s old; when eBay cannot be read they are the"
         " last known ones (see `as_of` and `age_seconds`)."
     ),
-    tags=["items"],
-    security=SECURITY,
-    responses=route_responses(
-        "The listing now",
-        ItemPreview,
-        examples.ITEM_PREVIEW_EXAMPLES,
-        errors=(401, 404, 422, 500, 502, 503),
-        descriptions={
-            404: "eBay has no such item (ITEM_NOT_FOUND)",
-            422: ("Not an item id, item number or eBay listing URL (INVALID_ITEM_ID)"),
-            502: "eBay unavailable and nothing known about the item yet",
-            503: (
-                "EBAY_BUDGET_EXHAUSTED (today's eBay calls for previews are"
-                " spent), STORE_UNAVAILABLE"
-            ),
-        },
-    ),
+    ok=json_response("The listing now", ItemPreview, examples.ITEM_PREVIEW_EXAMPLES),
+    errors=(401, 404, 422, 500, 502, 503),
+    descriptions={
+        404: "eBay has no such item (ITEM_NOT_FOUND)",
+        422: ("Not an item id, item number or eBay listing URL (INVALID_ITEM_ID)"),
+        502: "eBay unavailable and nothing known about the item yet",
+        503: (
+            "EBAY_BUDGET_EXHAUSTED (today's eBay calls for previews are"
+            " spent), STORE_UNAVAILABLE"
+        ),
+    },
 )
 def get_item(
     ref: ItemRefPath, identity: CallerIdentity, services: AppServices

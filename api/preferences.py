@@ -3,7 +3,6 @@ about (``workflows.preferences``)."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -12,16 +11,15 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict
 
 from api import examples
-from api.errors import error_responses
-from api.params import SECURITY, AppServices, CallerIdentity
+from api.params import AppServices, CallerIdentity
 from api.responses import json_response
+from api.routes import Routes
 from workflows import preferences
 from workflows.models import EmailOn, NotificationPreferences
 from workflows.preferences import PreferencesRequest
 
-TAGS = ["preferences"]
-
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+route = Routes(router, "preferences")
 
 
 class PreferencesView(BaseModel):
@@ -41,20 +39,21 @@ _OK: OpenAPIResponse = json_response(
 )
 
 
-@router.get(
+@route(
+    "GET",
     "/api/me/preferences",
     operation_id="getPreferences",
     summary="Your notification preferences",
     description="Which outcomes are emailed; every one until you change it.",
-    tags=TAGS,
-    security=SECURITY,
-    responses={HTTPStatus.OK: _OK, **error_responses(401, 500, 503)},
+    ok=_OK,
+    errors=(401, 500, 503),
 )
 def get_preferences(identity: CallerIdentity, services: AppServices) -> PreferencesView:
     return PreferencesView.of(preferences.get_preferences(services, identity.user_id))
 
 
-@router.put(
+@route(
+    "PUT",
     "/api/me/preferences",
     operation_id="updatePreferences",
     summary="Set your notification preferences",
@@ -63,17 +62,11 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
         " is turned off records its notification as SUPPRESSED and sends no"
         " email; its status is the same."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses={
-        HTTPStatus.OK: _OK,
-        **error_responses(
-            *(400, 401, 413, 415, 422, 500, 503),
-            descriptions={
-                400: "The body is not JSON (INVALID_JSON)",
-                422: "VALIDATION_FAILED (details.errors lists each field)",
-            },
-        ),
+    ok=_OK,
+    errors=(400, 401, 413, 415, 422, 500, 503),
+    descriptions={
+        400: "The body is not JSON (INVALID_JSON)",
+        422: "VALIDATION_FAILED (details.errors lists each field)",
     },
 )
 def put_preferences(

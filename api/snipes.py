@@ -22,17 +22,17 @@ from aws_lambda_powertools.event_handler.openapi.params import (
 from api import examples
 from api.clock import request_now
 from api.models import ScheduledSnipeView, SnipeListView, SnipeView
-from api.params import SECURITY, AppServices, CallerIdentity, PageCursor
+from api.params import AppServices, CallerIdentity, PageCursor
 from api.requests import QueryDateTime
-from api.responses import route_responses
+from api.responses import json_response
+from api.routes import Routes
 from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
 from workflows.timing import to_z
 
-TAGS = ["snipes"]
-
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+route = Routes(router, "snipes")
 
 SnipeId = Annotated[
     str,
@@ -73,34 +73,32 @@ IdempotencyKey = Annotated[
 ]
 
 
-@router.post(
+@route(
+    "POST",
     "/api/snipes",
     operation_id="createSnipe",
-    status_code=HTTPStatus.CREATED,
     summary="Schedule a snipe",
     description=(
         "Looks the item up on eBay, refuses what cannot be sniped and schedules"
         " one workflow execution that bids `max_bid` `bid_offset_seconds` before"
         " the auction ends."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
+    ok=json_response(
         "The scheduled snipe, with warnings about its group",
         ScheduledSnipeView,
         examples.SCHEDULED_SNIPE_EXAMPLES,
-        errors=(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
-        descriptions={
-            400: "The body is not JSON (INVALID_JSON)",
-            404: (
-                "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
-                " group of yours (GROUP_NOT_FOUND)"
-            ),
-            409: _CREATE_409,
-            422: _CREATE_422,
-        },
-        status=HTTPStatus.CREATED,
     ),
+    status=HTTPStatus.CREATED,
+    errors=(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
+    descriptions={
+        400: "The body is not JSON (INVALID_JSON)",
+        404: (
+            "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
+            " group of yours (GROUP_NOT_FOUND)"
+        ),
+        409: _CREATE_409,
+        422: _CREATE_422,
+    },
 )
 def create_snipe(
     request: Annotated[
@@ -124,7 +122,8 @@ def create_snipe(
     return _scheduled_view(services, snipe)
 
 
-@router.get(
+@route(
+    "GET",
     "/api/snipes",
     operation_id="listSnipes",
     summary="List your snipes",
@@ -135,21 +134,15 @@ def create_snipe(
         " a page cut short by the per-request scan bound still has a"
         " `next_cursor`. Keep the same filters while following the cursor."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "One page of snipes",
-        SnipeListView,
-        examples.SNIPE_LIST_EXAMPLES,
-        errors=(400, 401, 422, 500, 503),
-        descriptions={
-            422: (
-                "VALIDATION_FAILED (details.errors lists each field; a time"
-                " without a zone too), INVALID_TIME_RANGE (ends_before is not"
-                " after ends_after)"
-            )
-        },
-    ),
+    ok=json_response("One page of snipes", SnipeListView, examples.SNIPE_LIST_EXAMPLES),
+    errors=(400, 401, 422, 500, 503),
+    descriptions={
+        422: (
+            "VALIDATION_FAILED (details.errors lists each field; a time"
+            " without a zone too), INVALID_TIME_RANGE (ends_before is not"
+            " after ends_after)"
+        )
+    },
 )
 def list_snipes(
     identity: CallerIdentity,
@@ -201,18 +194,13 @@ def list_snipes(
     )
 
 
-@router.get(
+@route(
+    "GET",
     "/api/snipes/<snipe_id>",
     operation_id="getSnipe",
     summary="Get one of your snipes",
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "The snipe",
-        SnipeView,
-        examples.SNIPE_EXAMPLES,
-        errors=(401, 404, 422, 500, 503),
-    ),
+    ok=json_response("The snipe", SnipeView, examples.SNIPE_EXAMPLES),
+    errors=(401, 404, 422, 500, 503),
 )
 def get_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
@@ -220,7 +208,8 @@ def get_snipe(
     return _view(services, scheduling.get_snipe(services, identity, snipe_id))
 
 
-@router.delete(
+@route(
+    "DELETE",
     "/api/snipes/<snipe_id>",
     operation_id="cancelSnipe",
     summary="Cancel a scheduled snipe",
@@ -228,15 +217,11 @@ def get_snipe(
         "Only a SCHEDULED snipe can be cancelled; once the bid task has claimed it"
         " the answer is 409 SNIPE_ALREADY_BIDDING."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
-        "The cancelled snipe",
-        SnipeView,
-        examples.CANCELLED_SNIPE_EXAMPLES,
-        errors=(401, 404, 409, 422, 500, 503),
-        descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
+    ok=json_response(
+        "The cancelled snipe", SnipeView, examples.CANCELLED_SNIPE_EXAMPLES
     ),
+    errors=(401, 404, 409, 422, 500, 503),
+    descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
 )
 def cancel_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
@@ -244,7 +229,8 @@ def cancel_snipe(
     return _view(services, scheduling.cancel_snipe(services, identity, snipe_id))
 
 
-@router.patch(
+@route(
+    "PATCH",
     "/api/snipes/<snipe_id>",
     operation_id="updateSnipe",
     summary="Change a scheduled snipe",
@@ -259,23 +245,21 @@ def cancel_snipe(
         " `group_id: null` leaves the group; `warnings` lists members of the"
         " group ending within 30 s of this snipe."
     ),
-    tags=TAGS,
-    security=SECURITY,
-    responses=route_responses(
+    ok=json_response(
         "The changed snipe, with warnings about its group",
         ScheduledSnipeView,
         examples.EDITED_SNIPE_EXAMPLES,
-        errors=(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
-        descriptions={
-            400: "The body is not JSON (INVALID_JSON)",
-            404: (
-                "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
-                " (also another user's group)"
-            ),
-            409: _EDIT_409,
-            422: _EDIT_422,
-        },
     ),
+    errors=(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
+    descriptions={
+        400: "The body is not JSON (INVALID_JSON)",
+        404: (
+            "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
+            " (also another user's group)"
+        ),
+        409: _EDIT_409,
+        422: _EDIT_422,
+    },
 )
 def edit_snipe(
     snipe_id: SnipeId,

@@ -7,12 +7,14 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import examples
-from api.params import SECURITY, AppServices, CallerIdentity
-from api.responses import route_responses
+from api.params import AppServices, CallerIdentity
+from api.responses import json_response
+from api.routes import Routes
 from workflows import stats
 from workflows.money import MoneyView
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
+route = Routes(router, "stats")
 
 
 class _View(BaseModel):
@@ -70,7 +72,8 @@ class StatsView(_View):
     )
 
 
-@router.get(
+@route(
+    "GET",
     "/api/stats",
     operation_id="getStats",
     summary="Your sniping statistics",
@@ -79,14 +82,8 @@ class StatsView(_View):
         " savings on wins (max bid - final price) and the fire error (average"
         " and p95, ms) of the bids sent."
     ),
-    tags=["stats"],
-    security=SECURITY,
-    responses=route_responses(
-        "Statistics per currency",
-        StatsView,
-        examples.STATS_EXAMPLES,
-        errors=(401, 500, 503),
-    ),
+    ok=json_response("Statistics per currency", StatsView, examples.STATS_EXAMPLES),
+    errors=(401, 500, 503),
 )
 def get_stats(identity: CallerIdentity, services: AppServices) -> StatsView:
     return StatsView(

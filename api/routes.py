@@ -1,0 +1,66 @@
+"""Route declarations: what every authenticated route shares, stated once.
+
+A router's module makes one :class:`Routes` with its OpenAPI tag; each route
+then states only what is its own (method, path, operationId, summary,
+description, its success answer and its error statuses, with a text per status
+where the default one does not fit). Every route gets the tag, the Cognito
+security requirement and error answers with the ErrorResponse schema
+(:func:`api.errors.error_responses`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, Literal, TypeVar
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from api.errors import error_responses
+from api.params import SECURITY
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+class Routes:
+    """The routes of ``router``, all under the OpenAPI tag ``tag``."""
+
+    def __init__(self, router: Router, tag: str) -> None:
+        self._router = router
+        self._tags = [tag]
+
+    def __call__(
+        self,
+        method: Method,
+        path: str,
+        *,
+        operation_id: str,
+        summary: str,
+        description: str | None = None,
+        ok: OpenAPIResponse,
+        status: int = HTTPStatus.OK,
+        errors: tuple[int, ...],
+        descriptions: Mapping[int, str] | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Registers the decorated function as ``method path``.
+
+        ``ok`` is the success answer (``status``, 200 unless said; e.g.
+        :func:`api.responses.json_response`), ``errors`` the error statuses,
+        ``descriptions`` texts replacing the default ones of some of them.
+        """
+        return self._router.route(
+            path,
+            method,
+            summary=summary,
+            description=description,
+            responses={
+                status: ok,
+                **error_responses(*errors, descriptions=descriptions),
+            },
+            tags=self._tags,
+            operation_id=operation_id,
+            security=SECURITY,
+            status_code=status,
+        )
