@@ -56,7 +56,6 @@ def _link_view(status: LinkStatus) -> EbayLinkView:
     ok=json_response(
         "The consent URL and its state", EbayConnectView, examples.EBAY_CONNECT_EXAMPLES
     ),
-    errors=(401, 500, 503),
 )
 def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     result = linking.connect_url(services, identity)
@@ -77,7 +76,7 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     ok=json_response(
         "The account is linked", EbayLinkView, examples.EBAY_LINK_EXAMPLES
     ),
-    errors=(400, 401, 415, 422, 500, 502, 503),
+    errors=(400, 415, 422, 502),
     descriptions={
         400: _CALLBACK_400,
         422: "VALIDATION_FAILED (details.errors lists each field)",
@@ -102,7 +101,6 @@ def callback(
     ok=json_response(
         "Linked or not, and until when", EbayLinkView, examples.EBAY_LINK_EXAMPLES
     ),
-    errors=(401, 500, 503),
 )
 def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
     return _link_view(linking.link_status(services, identity))
@@ -119,7 +117,6 @@ def status(identity: CallerIdentity, services: AppServices) -> EbayLinkView:
         " Unlinking twice is not an error."
     ),
     ok=json_response("Unlinked", EbayUnlinkView, examples.EBAY_UNLINK_EXAMPLES),
-    errors=(401, 500, 503),
 )
 def disconnect(identity: CallerIdentity, services: AppServices) -> EbayUnlinkView:
     result = linking.unlink(services, identity)

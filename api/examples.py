@@ -159,34 +159,22 @@ STATS_EXAMPLES: dict[str, Any] = {
     "no_snipes": {"summary": "No snipes yet", "value": {"currencies": []}},
 }
 
+
+def _email_on(summary: str, *silenced: str) -> dict[str, Any]:
+    """A preferences example: every final outcome emailed except ``silenced``."""
+    outcomes = ("WON", "LOST", "SKIPPED", "FAILED")
+    email_on = {outcome: outcome not in silenced for outcome in outcomes}
+    return {"summary": summary, "value": {"email_on": email_on}}
+
+
 PREFERENCES_REQUEST_EXAMPLES: dict[str, Any] = {
-    "wins_only": {
-        "summary": "Email only about wins",
-        "value": {
-            "email_on": {"WON": True, "LOST": False, "SKIPPED": False, "FAILED": False}
-        },
-    },
-    "everything": {
-        "summary": "Email about every outcome (the default)",
-        "value": {
-            "email_on": {"WON": True, "LOST": True, "SKIPPED": True, "FAILED": True}
-        },
-    },
+    "wins_only": _email_on("Email only about wins", "LOST", "SKIPPED", "FAILED"),
+    "everything": _email_on("Email about every outcome (the default)"),
 }
 
 PREFERENCES_EXAMPLES: dict[str, Any] = {
-    "default": {
-        "summary": "Every outcome emailed (the default)",
-        "value": {
-            "email_on": {"WON": True, "LOST": True, "SKIPPED": True, "FAILED": True}
-        },
-    },
-    "quiet_losses": {
-        "summary": "No email when outbid",
-        "value": {
-            "email_on": {"WON": True, "LOST": False, "SKIPPED": True, "FAILED": True}
-        },
-    },
+    "default": _email_on("Every outcome emailed (the default)"),
+    "quiet_losses": _email_on("No email when outbid", "LOST"),
 }
 
 ITEM_PREVIEW_EXAMPLES: dict[str, Any] = {

@@ -17,7 +17,7 @@ from api import examples
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import AppServices, CallerIdentity, PageCursor
 from api.responses import json_response
-from api.routes import Routes
+from api.routes import NOT_JSON, Routes
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
@@ -58,9 +58,9 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
     ),
     ok={"description": "The new, empty group"},
     status=HTTPStatus.CREATED,
-    errors=(400, 401, 413, 422, 500, 503),
+    errors=(400, 413, 422),
     descriptions={
-        400: "The body is not JSON (INVALID_JSON)",
+        400: NOT_JSON,
         422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
     },
 )
@@ -79,7 +79,7 @@ def create_group(
     summary="List your groups",
     description="Newest first, one page at a time.",
     ok=json_response("One page of groups", GroupListView, examples.GROUP_LIST_EXAMPLES),
-    errors=(400, 401, 422, 500, 503),
+    errors=(400, 422),
 )
 def list_groups(
     identity: CallerIdentity,
@@ -103,7 +103,7 @@ def list_groups(
     summary="Get one of your groups",
     description="With its members (ids, statuses) and its wins so far.",
     ok=json_response("The group", GroupView, examples.GROUP_EXAMPLES),
-    errors=(401, 404, 500, 503),
+    errors=(404,),
     descriptions={404: _NOT_FOUND},
 )
 def get_group(
@@ -123,9 +123,9 @@ def get_group(
         " (details.slots_used)."
     ),
     ok={"description": "The changed group"},
-    errors=(400, 401, 404, 409, 413, 422, 500, 503),
+    errors=(400, 404, 409, 413, 422),
     descriptions={
-        400: "The body is not JSON (INVALID_JSON)",
+        400: NOT_JSON,
         404: _NOT_FOUND,
         409: "WINS_WANTED_TOO_LOW (details.slots_used)",
         422: "VALIDATION_FAILED: give name and/or wins_wanted",
@@ -154,7 +154,7 @@ def update_group(
     ok=json_response(
         "The group is gone", GroupDeletedView, examples.GROUP_DELETED_EXAMPLES
     ),
-    errors=(401, 404, 500, 503),
+    errors=(404,),
     descriptions={404: _NOT_FOUND},
 )
 def delete_group(

@@ -75,7 +75,7 @@ def _decoded(ref: str) -> str:
         " last known ones (see `as_of` and `age_seconds`)."
     ),
     ok=json_response("The listing now", ItemPreview, examples.ITEM_PREVIEW_EXAMPLES),
-    errors=(401, 404, 422, 500, 502, 503),
+    errors=(404, 422, 502),
     descriptions={
         404: "eBay has no such item (ITEM_NOT_FOUND)",
         422: ("Not an item id, item number or eBay listing URL (INVALID_ITEM_ID)"),

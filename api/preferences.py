@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from api import examples
 from api.params import AppServices, CallerIdentity
 from api.responses import json_response
-from api.routes import Routes
+from api.routes import NOT_JSON, Routes
 from workflows import preferences
 from workflows.models import EmailOn, NotificationPreferences
 from workflows.preferences import PreferencesRequest
@@ -46,7 +46,6 @@ _OK: OpenAPIResponse = json_response(
     summary="Your notification preferences",
     description="Which outcomes are emailed; every one until you change it.",
     ok=_OK,
-    errors=(401, 500, 503),
 )
 def get_preferences(identity: CallerIdentity, services: AppServices) -> PreferencesView:
     return PreferencesView.of(preferences.get_preferences(services, identity.user_id))
@@ -63,9 +62,9 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
         " email; its status is the same."
     ),
     ok=_OK,
-    errors=(400, 401, 413, 415, 422, 500, 503),
+    errors=(400, 413, 415, 422),
     descriptions={
-        400: "The body is not JSON (INVALID_JSON)",
+        400: NOT_JSON,
         422: "VALIDATION_FAILED (details.errors lists each field)",
     },
 )

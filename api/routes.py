@@ -2,10 +2,10 @@
 
 A router's module makes one :class:`Routes` with its OpenAPI tag; each route
 then states only what is its own (method, path, operationId, summary,
-description, its success answer and its error statuses, with a text per status
-where the default one does not fit). Every route gets the tag, the Cognito
-security requirement and error answers with the ErrorResponse schema
-(:func:`api.errors.error_responses`).
+description, its success answer and its own error statuses, with a text per
+status where the default one does not fit). Every route gets the tag, the
+Cognito security requirement and error answers with the ErrorResponse schema
+(:func:`api.errors.error_responses`), among them :data:`ALWAYS`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,16 @@ from api.params import SECURITY
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+ALWAYS: tuple[int, ...] = (
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    HTTPStatus.SERVICE_UNAVAILABLE,
+)
+"""What any authenticated route may answer: no identity, an unexpected error,
+storage or workflow engine unavailable."""
+NOT_JSON = "The body is not JSON (INVALID_JSON)"
+"""The 400 text of the routes whose body is JSON."""
 
 
 class Routes:
@@ -41,15 +51,17 @@ class Routes:
         description: str | None = None,
         ok: OpenAPIResponse,
         status: int = HTTPStatus.OK,
-        errors: tuple[int, ...],
+        errors: tuple[int, ...] = (),
         descriptions: Mapping[int, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Registers the decorated function as ``method path``.
 
         ``ok`` is the success answer (``status``, 200 unless said; e.g.
-        :func:`api.responses.json_response`), ``errors`` the error statuses,
-        ``descriptions`` texts replacing the default ones of some of them.
+        :func:`api.responses.json_response`), ``errors`` the error statuses
+        besides :data:`ALWAYS`, ``descriptions`` texts replacing the default
+        ones of some of them.
         """
+        statuses = sorted({*ALWAYS, *errors})
         return self._router.route(
             path,
             method,
@@ -57,7 +69,7 @@ class Routes:
             description=description,
             responses={
                 status: ok,
-                **error_responses(*errors, descriptions=descriptions),
+                **error_responses(*statuses, descriptions=descriptions),
             },
             tags=self._tags,
             operation_id=operation_id,

@@ -25,7 +25,7 @@ from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import AppServices, CallerIdentity, PageCursor
 from api.requests import QueryDateTime
 from api.responses import json_response
-from api.routes import Routes
+from api.routes import NOT_JSON, Routes
 from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
@@ -89,9 +89,9 @@ IdempotencyKey = Annotated[
         examples.SCHEDULED_SNIPE_EXAMPLES,
     ),
     status=HTTPStatus.CREATED,
-    errors=(400, 401, 404, 409, 413, 422, 429, 500, 502, 503),
+    errors=(400, 404, 409, 413, 422, 429, 502),
     descriptions={
-        400: "The body is not JSON (INVALID_JSON)",
+        400: NOT_JSON,
         404: (
             "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
             " group of yours (GROUP_NOT_FOUND)"
@@ -135,7 +135,7 @@ def create_snipe(
         " `next_cursor`. Keep the same filters while following the cursor."
     ),
     ok=json_response("One page of snipes", SnipeListView, examples.SNIPE_LIST_EXAMPLES),
-    errors=(400, 401, 422, 500, 503),
+    errors=(400, 422),
     descriptions={
         422: (
             "VALIDATION_FAILED (details.errors lists each field; a time"
@@ -200,7 +200,7 @@ def list_snipes(
     operation_id="getSnipe",
     summary="Get one of your snipes",
     ok=json_response("The snipe", SnipeView, examples.SNIPE_EXAMPLES),
-    errors=(401, 404, 422, 500, 503),
+    errors=(404, 422),
 )
 def get_snipe(
     snipe_id: SnipeId, identity: CallerIdentity, services: AppServices
@@ -220,7 +220,7 @@ def get_snipe(
     ok=json_response(
         "The cancelled snipe", SnipeView, examples.CANCELLED_SNIPE_EXAMPLES
     ),
-    errors=(401, 404, 409, 422, 500, 503),
+    errors=(404, 409, 422),
     descriptions={409: "SNIPE_ALREADY_BIDDING or SNIPE_ALREADY_FINISHED"},
 )
 def cancel_snipe(
@@ -250,9 +250,9 @@ def cancel_snipe(
         ScheduledSnipeView,
         examples.EDITED_SNIPE_EXAMPLES,
     ),
-    errors=(400, 401, 404, 409, 413, 415, 422, 500, 502, 503),
+    errors=(400, 404, 409, 413, 415, 422, 502),
     descriptions={
-        400: "The body is not JSON (INVALID_JSON)",
+        400: NOT_JSON,
         404: (
             "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
             " (also another user's group)"

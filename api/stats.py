@@ -83,7 +83,6 @@ class StatsView(_View):
         " and p95, ms) of the bids sent."
     ),
     ok=json_response("Statistics per currency", StatsView, examples.STATS_EXAMPLES),
-    errors=(401, 500, 503),
 )
 def get_stats(identity: CallerIdentity, services: AppServices) -> StatsView:
     return StatsView(
