@@ -17,6 +17,12 @@ from typing import Any
 
 _SNIPE_ID = "snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"
 _GROUP_ID = "grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"
+# The example listing, as the snipe's item and as the item preview show it.
+_LISTING = {
+    "title": "Vintage Omega Seamaster 1968",
+    "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
+    "item_url": "https://www.ebay.com/itm/123456789012",
+}
 
 
 def _snipe(**changes: Any) -> dict[str, Any]:
@@ -27,9 +33,7 @@ def _snipe(**changes: Any) -> dict[str, Any]:
         "reason": None,
         "item": {
             "item_id": "v1|123456789012|0",
-            "title": "Vintage Omega Seamaster 1968",
-            "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
-            "item_url": "https://www.ebay.com/itm/123456789012",
+            **_LISTING,
             "seller": "watch_seller",
             "end_at": "2026-05-01T13:00:00.000Z",
             "current_price": {"value": "127.50", "currency": "USD"},
@@ -183,9 +187,7 @@ ITEM_PREVIEW_EXAMPLES: dict[str, Any] = {
         "value": {
             "item_id": "v1|123456789012|0",
             "legacy_item_id": "123456789012",
-            "title": "Vintage Omega Seamaster 1968",
-            "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
-            "item_url": "https://www.ebay.com/itm/123456789012",
+            **_LISTING,
             "current_price": {"value": "127.50", "currency": "USD"},
             "minimum_bid": {"value": "130.00", "currency": "USD"},
             "bid_count": 7,
