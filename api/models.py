@@ -7,7 +7,7 @@ execution ARN. Timestamps are UTC strings with a ``Z`` suffix and milliseconds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
@@ -22,6 +22,7 @@ from workflows.models import (
     ResultRecord,
     Snipe,
     SnipeStatus,
+    same_named,
 )
 from workflows.money import MoneyView, minor_exponent
 from workflows.timing import SnipePlan, to_z
@@ -49,6 +50,13 @@ NotSnipeableReason = Literal["NOT_AN_AUCTION", "ENDED", "ENDING_TOO_SOON"]
 class _View(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @classmethod
+    def _of(cls, source: object, **computed: Any) -> Self:
+        """The view of ``source``: the fields not ``computed`` are its
+        same-named attributes."""
+        names = [name for name in cls.model_fields if name not in computed]
+        return cls(**same_named(source, *names), **computed)
+
 
 class ItemView(_View):
     item_id: str = Field(description="eBay RESTful item id, e.g. v1|123456789012|0")
@@ -63,12 +71,8 @@ class ItemView(_View):
 
     @classmethod
     def of(cls, item: ItemSnapshot) -> ItemView:
-        return cls(
-            item_id=item.item_id,
-            title=item.title,
-            image_url=item.image_url,
-            item_url=item.item_url,
-            seller=item.seller,
+        return cls._of(
+            item,
             end_at=to_z(item.end_at),
             current_price=MoneyView.of(item.current_price)
             if item.current_price
@@ -485,11 +489,8 @@ class GroupSummaryView(_View):
 
     @classmethod
     def of(cls, group: Group) -> GroupSummaryView:
-        return cls(
-            group_id=group.group_id,
-            name=group.name,
-            wins_wanted=group.wins_wanted,
-            slots_used=group.slots_used,
+        return cls._of(
+            group,
             created_at=to_z(group.created_at),
             updated_at=to_z(group.updated_at),
         )

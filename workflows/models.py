@@ -137,6 +137,12 @@ REASON_TEXT: dict[Reason, str] = {
 }
 
 
+def same_named(source: object, *names: str) -> dict[str, Any]:
+    """``{name: source.<name>}`` for each of ``names``: the fields a model takes
+    unchanged from the same-named attributes of another."""
+    return {name: getattr(source, name) for name in names}
+
+
 class ItemSnapshot(BaseModel):
     """What we knew about the listing when the snipe was created."""
 

@@ -61,6 +61,7 @@ from workflows.models import (
     Reason,
     Snipe,
     SnipeStatus,
+    same_named,
     text_field,
 )
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
@@ -575,10 +576,7 @@ def _money(amount: ebay.Amount | None) -> Money | None:
 
 def _snapshot(item: ebay.EbayItem, end_at: datetime, marketplace: str) -> ItemSnapshot:
     return ItemSnapshot(
-        item_id=item.item_id,
-        legacy_item_id=item.legacy_item_id,
-        title=item.title,
-        image_url=item.image_url,
+        **same_named(item, "item_id", "legacy_item_id", "title", "image_url"),
         item_url=item.item_web_url,
         seller=item.seller_username,
         end_at=end_at,
