@@ -76,11 +76,9 @@ def connect(identity: CallerIdentity, services: AppServices) -> EbayConnectView:
     ok=json_response(
         "The account is linked", EbayLinkView, examples.EBAY_LINK_EXAMPLES
     ),
-    errors=(400, 415, 422, 502),
-    descriptions={
-        400: _CALLBACK_400,
-        422: "VALIDATION_FAILED (details.errors lists each field)",
-    },
+    json_body=True,
+    errors=(415, 502),
+    descriptions={400: _CALLBACK_400},
 )
 def callback(
     request: Annotated[

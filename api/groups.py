@@ -17,7 +17,7 @@ from api import examples
 from api.models import GroupDeletedView, GroupListView, GroupSummaryView, GroupView
 from api.params import AppServices, CallerIdentity, PageCursor
 from api.responses import json_response
-from api.routes import NOT_JSON, Routes
+from api.routes import Routes
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
@@ -58,11 +58,9 @@ _UPDATE_EXAMPLES: dict[str, Any] = {
     ),
     ok={"description": "The new, empty group"},
     status=HTTPStatus.CREATED,
-    errors=(400, 413, 422),
-    descriptions={
-        400: NOT_JSON,
-        422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100",
-    },
+    json_body=True,
+    errors=(413,),
+    descriptions={422: "VALIDATION_FAILED: name 1-100 characters, wins_wanted 1-100"},
 )
 def create_group(
     request: Annotated[CreateGroupRequest, Body(openapi_examples=_CREATE_EXAMPLES)],
@@ -123,9 +121,9 @@ def get_group(
         " (details.slots_used)."
     ),
     ok={"description": "The changed group"},
-    errors=(400, 404, 409, 413, 422),
+    json_body=True,
+    errors=(404, 409, 413),
     descriptions={
-        400: NOT_JSON,
         404: _NOT_FOUND,
         409: "WINS_WANTED_TOO_LOW (details.slots_used)",
         422: "VALIDATION_FAILED: give name and/or wins_wanted",

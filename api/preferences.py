@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from api import examples
 from api.params import AppServices, CallerIdentity
 from api.responses import json_response
-from api.routes import NOT_JSON, Routes
+from api.routes import Routes
 from workflows import preferences
 from workflows.models import EmailOn, NotificationPreferences
 from workflows.preferences import PreferencesRequest
@@ -62,11 +62,8 @@ def get_preferences(identity: CallerIdentity, services: AppServices) -> Preferen
         " email; its status is the same."
     ),
     ok=_OK,
-    errors=(400, 413, 415, 422),
-    descriptions={
-        400: NOT_JSON,
-        422: "VALIDATION_FAILED (details.errors lists each field)",
-    },
+    json_body=True,
+    errors=(413, 415),
 )
 def put_preferences(
     request: Annotated[

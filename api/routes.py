@@ -30,8 +30,14 @@ ALWAYS: tuple[int, ...] = (
 )
 """What any authenticated route may answer: no identity, an unexpected error,
 storage or workflow engine unavailable."""
-NOT_JSON = "The body is not JSON (INVALID_JSON)"
-"""The 400 text of the routes whose body is JSON."""
+JSON_BODY: Mapping[int, str] = {
+    HTTPStatus.BAD_REQUEST: "The body is not JSON (INVALID_JSON)",
+    HTTPStatus.UNPROCESSABLE_ENTITY: (
+        "VALIDATION_FAILED (details.errors lists each field)"
+    ),
+}
+"""What a route that reads a JSON body may answer besides :data:`ALWAYS`, with
+the texts a route may replace by its own."""
 
 
 class Routes:
@@ -51,17 +57,20 @@ class Routes:
         description: str | None = None,
         ok: OpenAPIResponse,
         status: int = HTTPStatus.OK,
+        json_body: bool = False,
         errors: tuple[int, ...] = (),
         descriptions: Mapping[int, str] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Registers the decorated function as ``method path``.
 
         ``ok`` is the success answer (``status``, 200 unless said; e.g.
-        :func:`api.responses.json_response`), ``errors`` the error statuses
-        besides :data:`ALWAYS`, ``descriptions`` texts replacing the default
-        ones of some of them.
+        :func:`api.responses.json_response`); ``json_body`` says the route
+        reads a JSON body (:data:`JSON_BODY`); ``errors`` are the error statuses
+        besides those, ``descriptions`` texts replacing the default ones.
         """
-        statuses = sorted({*ALWAYS, *errors})
+        body = JSON_BODY if json_body else {}
+        statuses = sorted({*ALWAYS, *body, *errors})
+        texts = {**body, **(descriptions or {})}
         return self._router.route(
             path,
             method,
@@ -69,7 +78,7 @@ class Routes:
             description=description,
             responses={
                 status: ok,
-                **error_responses(*statuses, descriptions=descriptions),
+                **error_responses(*statuses, descriptions=texts),
             },
             tags=self._tags,
             operation_id=operation_id,

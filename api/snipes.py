@@ -25,7 +25,7 @@ from api.models import ScheduledSnipeView, SnipeListView, SnipeView
 from api.params import AppServices, CallerIdentity, PageCursor
 from api.requests import QueryDateTime
 from api.responses import json_response
-from api.routes import NOT_JSON, Routes
+from api.routes import Routes
 from workflows import idempotency, live, scheduling
 from workflows.models import Snipe, SnipeStatus
 from workflows.scheduling import CreateSnipeRequest, EditSnipeRequest
@@ -39,6 +39,10 @@ SnipeId = Annotated[
     Path(description="The snipe's id", examples=["snp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"]),
 ]
 
+_CREATE_404 = (
+    "eBay has no such item (ITEM_NOT_FOUND); group_id is not a group of yours"
+    " (GROUP_NOT_FOUND)"
+)
 _CREATE_422 = (
     "VALIDATION_FAILED (details.errors lists each field), INVALID_ITEM_ID,"
     " NOT_AN_AUCTION, CURRENCY_MISMATCH, MAX_BID_TOO_LOW (details.minimum_bid)"
@@ -48,6 +52,10 @@ _CREATE_409 = (
     " EBAY_NOT_LINKED, EBAY_RECONNECT_REQUIRED, SNIPE_EXISTS (you have an active"
     " snipe on this item: details.snipe_id); with an Idempotency-Key:"
     " IDEMPOTENCY_KEY_REUSED (another body), IDEMPOTENCY_IN_PROGRESS"
+)
+_EDIT_404 = (
+    "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND (also another"
+    " user's group)"
 )
 _EDIT_409 = (
     "SNIPE_ALREADY_BIDDING (the bid task claimed it), SNIPE_ALREADY_FINISHED,"
@@ -89,16 +97,9 @@ IdempotencyKey = Annotated[
         examples.SCHEDULED_SNIPE_EXAMPLES,
     ),
     status=HTTPStatus.CREATED,
-    errors=(400, 404, 409, 413, 422, 429, 502),
-    descriptions={
-        400: NOT_JSON,
-        404: (
-            "eBay has no such item (ITEM_NOT_FOUND); group_id is not a"
-            " group of yours (GROUP_NOT_FOUND)"
-        ),
-        409: _CREATE_409,
-        422: _CREATE_422,
-    },
+    json_body=True,
+    errors=(404, 409, 413, 429, 502),
+    descriptions={404: _CREATE_404, 409: _CREATE_409, 422: _CREATE_422},
 )
 def create_snipe(
     request: Annotated[
@@ -250,16 +251,9 @@ def cancel_snipe(
         ScheduledSnipeView,
         examples.EDITED_SNIPE_EXAMPLES,
     ),
-    errors=(400, 404, 409, 413, 415, 422, 502),
-    descriptions={
-        400: NOT_JSON,
-        404: (
-            "SNIPE_NOT_FOUND (also another user's snipe), GROUP_NOT_FOUND"
-            " (also another user's group)"
-        ),
-        409: _EDIT_409,
-        422: _EDIT_422,
-    },
+    json_body=True,
+    errors=(404, 409, 413, 415, 502),
+    descriptions={404: _EDIT_404, 409: _EDIT_409, 422: _EDIT_422},
 )
 def edit_snipe(
     snipe_id: SnipeId,
