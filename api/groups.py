@@ -21,14 +21,14 @@ from api.routes import Routes
 from workflows import groups
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
 
+_NOT_FOUND = "No such group of yours (GROUP_NOT_FOUND)"
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
-route = Routes(router, "groups")
+route = Routes(router, "groups", descriptions={404: _NOT_FOUND})
 
 GroupIdPath = Annotated[
     str,
     Path(description="The group's id", examples=["grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N"]),
 ]
-_NOT_FOUND = "No such group of yours (GROUP_NOT_FOUND)"
 _CREATE_EXAMPLES: dict[str, Any] = {
     "one_of_these": {
         "summary": "Win one of these",
@@ -102,7 +102,6 @@ def list_groups(
     description="With its members (ids, statuses) and its wins so far.",
     ok=json_response("The group", GroupView, examples.GROUP_EXAMPLES),
     errors=(404,),
-    descriptions={404: _NOT_FOUND},
 )
 def get_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices
@@ -124,7 +123,6 @@ def get_group(
     json_body=True,
     errors=(404, 409, 413),
     descriptions={
-        404: _NOT_FOUND,
         409: "WINS_WANTED_TOO_LOW (details.slots_used)",
         422: "VALIDATION_FAILED: give name and/or wins_wanted",
     },
@@ -153,7 +151,6 @@ def update_group(
         "The group is gone", GroupDeletedView, examples.GROUP_DELETED_EXAMPLES
     ),
     errors=(404,),
-    descriptions={404: _NOT_FOUND},
 )
 def delete_group(
     group_id: GroupIdPath, identity: CallerIdentity, services: AppServices

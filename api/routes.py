@@ -41,11 +41,16 @@ the texts a route may replace by its own."""
 
 
 class Routes:
-    """The routes of ``router``, all under the OpenAPI tag ``tag``."""
+    """The routes of ``router``, all under the OpenAPI tag ``tag``;
+    ``descriptions`` are error texts all its routes share (a route may still
+    give its own)."""
 
-    def __init__(self, router: Router, tag: str) -> None:
+    def __init__(
+        self, router: Router, tag: str, descriptions: Mapping[int, str] | None = None
+    ) -> None:
         self._router = router
         self._tags = [tag]
+        self._descriptions = descriptions or {}
 
     def __call__(
         self,
@@ -70,7 +75,7 @@ class Routes:
         """
         body = JSON_BODY if json_body else {}
         statuses = sorted({*ALWAYS, *body, *errors})
-        texts = {**body, **(descriptions or {})}
+        texts = {**body, **self._descriptions, **(descriptions or {})}
         return self._router.route(
             path,
             method,
