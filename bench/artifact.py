@@ -59,22 +59,26 @@ VARIANTS: dict[str, tuple[tuple[str, ...], str | None]] = {
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
 
 
+def _resource_ids(kind: str) -> list[str]:
+    """The template's logical ids of resources of type ``kind``, sorted."""
+    resources = load_template()["Resources"]
+    return sorted(id_ for id_, res in resources.items() if res.get("Type") == kind)
+
+
 def function_ids() -> list[str]:
-    template = load_template()
-    return sorted(
-        logical_id
-        for logical_id, resource in template["Resources"].items()
-        if resource.get("Type") == "AWS::Serverless::Function"
-    )
+    return _resource_ids("AWS::Serverless::Function")
 
 
 def layer_ids() -> list[str]:
-    template = load_template()
-    return sorted(
-        logical_id
-        for logical_id, resource in template["Resources"].items()
-        if resource.get("Type") == "AWS::Serverless::LayerVersion"
-    )
+    return _resource_ids("AWS::Serverless::LayerVersion")
+
+
+def _built_size(logical_id: str) -> dict[str, Any]:
+    """The size row of one built function or layer (an error if not built)."""
+    root = BUILD_DIR / logical_id
+    if not root.is_dir():
+        return {"error": f"{root} not built"}
+    return _size_row(root)
 
 
 def _merged(function_dir: Path, target: Path) -> Path:
@@ -160,22 +164,10 @@ def run_artifact(out_dir: Path, *, build: bool = True) -> dict[str, Any]:
             capture_output=True,
         )
         build_seconds = round(time.perf_counter() - started, 1)
-    functions: dict[str, Any] = {}
-    for fn in function_ids():
-        root = BUILD_DIR / fn
-        if not root.is_dir():
-            functions[fn] = {"error": f"{root} not built"}
-            continue
-        functions[fn] = _size_row(root)
-    layers: dict[str, Any] = {}
-    for layer in layer_ids():
-        root = BUILD_DIR / layer
-        if not root.is_dir():
-            layers[layer] = {"error": f"{root} not built"}
-            continue
-        row = _size_row(root)
-        del row["target_met"]
-        layers[layer] = row
+    functions = {fn: _built_size(fn) for fn in function_ids()}
+    layers = {layer: _built_size(layer) for layer in layer_ids()}
+    for row in layers.values():
+        row.pop("target_met", None)  # the target is per function
     variants: dict[str, Any] = {}
     largest: list[dict[str, Any]] = []
     sample = next(

@@ -211,13 +211,26 @@ def _artifact_rows(data: Any) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+_Rows = Callable[[Any], list[tuple[str, str, str, str]]]
+# Each suite's result file and the rows it gives (the fire suite's are per run).
+_SUITES: dict[str, tuple[str, _Rows]] = {
+    "cost": ("cost.json", _cost_rows),
+    "api": ("api.json", _api_rows),
+    "coldstart": ("coldstart.json", _coldstart_rows),
+    "artifact": ("artifact.json", _artifact_rows),
+}
+
+
+def suite_rows(out: Path, suite: str) -> list[tuple[str, str, str, str]]:
+    """The summary rows of one suite's result file (none when it is absent)."""
+    name, rows = _SUITES[suite]
+    return _rows_of(out, name, rows)
+
+
 def write_summary(out: Path) -> Path:
     rows = [
         *_fire_rows(out),
-        *_rows_of(out, "cost.json", _cost_rows),
-        *_rows_of(out, "api.json", _api_rows),
-        *_rows_of(out, "coldstart.json", _coldstart_rows),
-        *_rows_of(out, "artifact.json", _artifact_rows),
+        *(row for suite in _SUITES for row in suite_rows(out, suite)),
     ]
     run = _load(out, "run.json") or {}
     machine = run.get("start", {})

@@ -39,42 +39,35 @@ def _fire(out: Path, smoke: bool, only: Sequence[str]) -> None:
         )
 
 
-def _cost(out: Path, smoke: bool) -> None:
+def _suite(out: Path, suite: str, title: str, run: Callable[[], object]) -> None:
+    """Say the title, run the suite, then say the rows it adds to the summary."""
+    _say(title)
+    run()
+    for figure, value, _target, met in report.suite_rows(out, suite):
+        _say(f"  {figure}: {value}" + (f" [{met}]" if met != "-" else ""))
+
+
+# The suites import late: each pulls in the local stack.
+def _cost(out: Path, smoke: bool) -> object:
     from bench.cost import run_cost
 
-    _say("cost per snipe (WON, LOST, CANCELLED, SKIPPED)")
     if smoke:
-        result = run_cost(out, per_outcome=1, lead_s=2.0, settle_s=0.5)
-    else:
-        result = run_cost(out)
-    for outcome, row in result["outcomes"].items():
-        _say(
-            f"  {outcome}: {row['state_transitions']} transitions,"
-            f" ${row['usd_all']:.7f} all-in"
-        )
+        return run_cost(out, per_outcome=1, lead_s=2.0, settle_s=0.5)
+    return run_cost(out)
 
 
-def _api(out: Path, smoke: bool) -> None:
+def _api(out: Path, smoke: bool) -> object:
     from bench.api_latency import run_api
 
-    _say("API latency over local HTTP")
-    result = run_api(out, per_op=4, levels=(1, 2)) if smoke else run_api(out)
-    for clients, level in result["latency_ms"].items():
-        _say(
-            f"  {clients} client(s): create p50 {level['create']['p50']} ms,"
-            f" p99 {level['create']['p99']} ms"
-        )
+    return run_api(out, per_op=4, levels=(1, 2)) if smoke else run_api(out)
 
 
-def _coldstart(out: Path, smoke: bool) -> None:
+def _coldstart(out: Path, smoke: bool) -> object:
     from bench.coldstart import run_coldstart
 
-    _say("cold start (fresh-interpreter imports)")
     if smoke:
-        result = run_coldstart(out, runs=2, modules=["tasks.place_bid"], modes=("pyc",))
-    else:
-        result = run_coldstart(out)
-    _say(f"  worst handler/boto3 ratio (pyc): {result['worst_ratio_pyc']}")
+        return run_coldstart(out, runs=2, modules=["tasks.place_bid"], modes=("pyc",))
+    return run_coldstart(out)
 
 
 def _artifact(out: Path, smoke: bool, build: bool) -> None:
@@ -100,9 +93,21 @@ def run(
 ) -> int:
     steps: dict[str, Callable[[], Any]] = {
         "fire": lambda: _fire(out, smoke, fire_runs),
-        "cost": lambda: _cost(out, smoke),
-        "api": lambda: _api(out, smoke),
-        "coldstart": lambda: _coldstart(out, smoke),
+        "cost": lambda: _suite(
+            out,
+            "cost",
+            "cost per snipe (WON, LOST, CANCELLED, SKIPPED)",
+            lambda: _cost(out, smoke),
+        ),
+        "api": lambda: _suite(
+            out, "api", "API latency over local HTTP", lambda: _api(out, smoke)
+        ),
+        "coldstart": lambda: _suite(
+            out,
+            "coldstart",
+            "cold start (fresh-interpreter imports)",
+            lambda: _coldstart(out, smoke),
+        ),
         "artifact": lambda: _artifact(out, smoke, build),
     }
     failed: list[str] = []

@@ -31,7 +31,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ops import aws
 from ops.operator import Operator, OpsConfig, OpsError, Stuck
 from ops.timeline import timeline
-from workflows.errors import SnipeNotFound
+from workflows.errors import DomainError
 from workflows.models import Snipe, SnipeStatus
 from workflows.timing import to_z
 
@@ -251,10 +251,7 @@ def main(argv: Sequence[str] | None = None, operator: Operator | None = None) ->
     try:
         operator = operator or Operator(resolve_config(args))
         output = run(args, operator)
-    except SnipeNotFound as exc:
-        print(f"ops: {exc}", file=sys.stderr)
-        return 1
-    except OpsError as exc:
+    except (DomainError, OpsError) as exc:  # no snipe, a refusal, AWS busy
         print(f"ops: {exc}", file=sys.stderr)
         return 1
     except (ClientError, BotoCoreError) as exc:

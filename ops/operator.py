@@ -18,8 +18,18 @@ from botocore.exceptions import ClientError
 
 from ops import aws
 from ops.timeline import timeline
-from workflows.errors import SnipeNotFound, TransitionRejected
-from workflows.models import ACTIVE_STATUSES, Reason, Snipe, SnipeStatus
+from workflows.errors import (
+    SnipeAlreadyBidding,
+    SnipeAlreadyFinished,
+    SnipeNotFound,
+)
+from workflows.executions import (
+    ExecutionControl,
+    current_execution_name,
+    execution_arn_for,
+)
+from workflows.models import ACTIVE_STATUSES, Snipe, SnipeStatus
+from workflows.scheduling import cancel_scheduled
 from workflows.store import SnipeStore
 from workflows.timing import to_z, utc_now
 
@@ -103,13 +113,13 @@ class Operator:
         self._dynamodb = dynamodb or aws.dynamodb()
         self.store = store or SnipeStore(config.table_name, client=self._dynamodb)
         self._sfn = stepfunctions or aws.stepfunctions()
+        self._executions = ExecutionControl(config.state_machine_arn, self._sfn)
         self._lambda = lambda_client
         self._clock = clock
 
     # --- executions -----------------------------------------------------
     def execution_arn(self, name: str) -> str:
-        machine = self.config.state_machine_arn
-        return f"{machine.replace(':stateMachine:', ':execution:', 1)}:{name}"
+        return execution_arn_for(self.config.state_machine_arn, name)
 
     def describe(self, name: str) -> ExecutionView | None:
         arn = self.execution_arn(name)
@@ -305,31 +315,17 @@ class Operator:
         be on its way to eBay (the API refuses the same).
         """
         snipe = self.store.get(snipe_id)
-        if snipe.status is not SnipeStatus.SCHEDULED:
-            raise OpsError(
-                f"snipe {snipe_id} is {snipe.status}; only a SCHEDULED snipe can be"
-                " cancelled"
-            )
         try:
-            cancelled = self.store.transition(
-                snipe_id,
-                allowed_from={SnipeStatus.SCHEDULED},
-                to=SnipeStatus.CANCELLED,
-                reason=Reason.USER_CANCELLED,
-                user_id=snipe.user_id,
-            )
-        except TransitionRejected as exc:
+            cancelled = cancel_scheduled(self.store, snipe)
+        except (SnipeAlreadyBidding, SnipeAlreadyFinished) as exc:
             raise OpsError(
-                f"snipe {snipe_id} became {exc.current_status}; not cancelled"
+                f"snipe {snipe_id} is {exc.details['status']}; only a SCHEDULED"
+                " snipe can be cancelled"
             ) from exc
-        arn = self.execution_arn(cancelled.execution_name or cancelled.snipe_id)
-        try:
-            self._sfn.stop_execution(
-                executionArn=arn, error="SnipeCancelled", cause=OPERATOR_CANCEL_CAUSE
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
-                raise
+        self._executions.stop(
+            self.execution_arn(current_execution_name(cancelled)),
+            cause=OPERATOR_CANCEL_CAUSE,
+        )
         return cancelled
 
 

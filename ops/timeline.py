@@ -39,6 +39,35 @@ def _failure(details: Mapping[str, Any]) -> str:
     return ": ".join(part for part in (error, cause) if part) or "no reason given"
 
 
+# Events whose line names a failure: (the event's details key, the line).
+_FAILURES: dict[str, tuple[str, str]] = {
+    "LambdaFunctionFailed": (
+        "lambdaFunctionFailedEventDetails",
+        "{where} failed: {failure}",
+    ),
+    "LambdaFunctionTimedOut": (
+        "lambdaFunctionTimedOutEventDetails",
+        "{where} timed out: {failure}",
+    ),
+    "LambdaFunctionStartFailed": (
+        "lambdaFunctionStartFailedEventDetails",
+        "{where} could not start: {failure}",
+    ),
+    "TaskFailed": ("taskFailedEventDetails", "{where} failed: {failure}"),
+    "ExecutionFailed": ("executionFailedEventDetails", "execution FAILED: {failure}"),
+    "ExecutionAborted": (
+        "executionAbortedEventDetails",
+        "execution STOPPED: {failure}",
+    ),
+}
+# Events with a fixed line.
+_PLAIN = {
+    "LambdaFunctionSucceeded": "{where} succeeded",
+    "ExecutionSucceeded": "execution SUCCEEDED",
+    "ExecutionTimedOut": "execution TIMED OUT",
+}
+
+
 def describe_event(event: Mapping[str, Any], state: str | None) -> str | None:
     """The plain-words line of one history event (None: not worth a line)."""
     kind = str(event.get("type", ""))
@@ -59,28 +88,11 @@ def describe_event(event: Mapping[str, Any], state: str | None) -> str | None:
         if kind.startswith("Choice"):
             return None
         return f"entered '{name}'"
-    if kind == "LambdaFunctionFailed":
-        return f"{where} failed: {_failure(event['lambdaFunctionFailedEventDetails'])}"
-    if kind == "LambdaFunctionTimedOut":
-        details = event.get("lambdaFunctionTimedOutEventDetails", {})
-        return f"{where} timed out: {_failure(details)}"
-    if kind == "LambdaFunctionStartFailed":
-        details = event.get("lambdaFunctionStartFailedEventDetails", {})
-        return f"{where} could not start: {_failure(details)}"
-    if kind == "LambdaFunctionSucceeded":
-        return f"{where} succeeded"
-    if kind == "TaskFailed":
-        return f"{where} failed: {_failure(event.get('taskFailedEventDetails', {}))}"
-    if kind == "ExecutionSucceeded":
-        return "execution SUCCEEDED"
-    if kind == "ExecutionFailed":
-        details = event.get("executionFailedEventDetails", {})
-        return f"execution FAILED: {_failure(details)}"
-    if kind == "ExecutionAborted":
-        details = event.get("executionAbortedEventDetails", {})
-        return f"execution STOPPED: {_failure(details)}"
-    if kind == "ExecutionTimedOut":
-        return "execution TIMED OUT"
+    if kind in _FAILURES:
+        details_key, template = _FAILURES[kind]
+        failure = _failure(event.get(details_key) or {})
+        return template.format(where=where, failure=failure)
+    return _PLAIN.get(kind, "").format(where=where) or None
     return None
 
 

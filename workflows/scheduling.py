@@ -67,6 +67,7 @@ from workflows.models import (
 from workflows.money import CurrencyCode, Money, MoneyView, minor_exponent
 from workflows.observability import logger, metrics
 from workflows.services import Services
+from workflows.store import SnipeStore
 from workflows.timing import SnipePlan, to_z
 
 # The execution needs a moment to be scheduled and to wake up on time: a snipe
@@ -366,22 +367,29 @@ def get_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe:
 def cancel_snipe(services: Services, identity: Identity, snipe_id: str) -> Snipe:
     """SCHEDULED -> CANCELLED (conditional write), then stop the execution."""
     snipe = get_snipe(services, identity, snipe_id)  # another user's: 404
-    if snipe.status is not SnipeStatus.SCHEDULED:
-        raise _not_cancellable(snipe_id, snipe.status.value)
-    try:
-        cancelled = services.store.transition(
-            snipe_id,
-            allowed_from={SnipeStatus.SCHEDULED},
-            to=SnipeStatus.CANCELLED,
-            reason=Reason.USER_CANCELLED,
-            user_id=identity.user_id,
-        )
-    except TransitionRejected as exc:
-        raise _not_cancellable(snipe_id, exc.current_status) from exc
+    cancelled = cancel_scheduled(services.store, snipe)
     metrics.add_metric(name="SnipesCancelled", unit="Count", value=1)
     logger.info("snipe cancelled", extra={"snipe_id": snipe_id})
     stop_execution(services, cancelled)
     return cancelled
+
+
+def cancel_scheduled(store: SnipeStore, snipe: Snipe) -> Snipe:
+    """SCHEDULED -> CANCELLED in one conditional write (the user's or an
+    operator's cancel). A snipe the bid task has claimed, or that has finished
+    or gone, raises the domain error saying so; the execution is not touched.
+    """
+    if snipe.status is not SnipeStatus.SCHEDULED:
+        raise _not_cancellable(snipe.snipe_id, snipe.status.value)
+    try:
+        return store.end(
+            snipe,
+            SnipeStatus.CANCELLED,
+            Reason.USER_CANCELLED,
+            allowed_from={SnipeStatus.SCHEDULED},
+        )
+    except TransitionRejected as exc:
+        raise _not_cancellable(snipe.snipe_id, exc.current_status) from exc
 
 
 def edit_snipe(

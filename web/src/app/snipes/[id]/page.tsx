@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap, type SnipeView } from "@/api/client";
-import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/components/Blocks";
+import { Form, ConfirmDialog, ErrorAlert, LoadFailed } from "@/components/Blocks";
+import { MaxBidField, OffsetField } from "@/components/SnipeFields";
 import { Countdown, PriceNow, ReasonText, StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { useServerNow } from "@/lib/clock";
@@ -122,24 +123,15 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
       }}
     >
       <h2 id="edit-title">Change the snipe</h2>
-      <TextField
+      <MaxBidField
         id="edit-max-bid"
-        label={`Maximum bid (${snipe.max_bid.currency})`}
-        field="max_bid"
-        inputMode="decimal"
+        label="Maximum bid"
+        currency={snipe.max_bid.currency}
         value={maxBid}
         onChange={setMaxBid}
         error={errors.max_bid}
       />
-      <TextField
-        id="edit-offset"
-        label="Seconds before the end to bid"
-        field="bid_offset_seconds"
-        inputMode="numeric"
-        value={offset}
-        onChange={setOffset}
-        error={errors.bid_offset_seconds}
-      />
+      <OffsetField id="edit-offset" value={offset} onChange={setOffset} error={errors.bid_offset_seconds} />
       <ErrorAlert error={other ? edit.error : null} testId="edit-error" />
       {saved ? (
         <p className="success" role="status" data-testid="edit-saved">

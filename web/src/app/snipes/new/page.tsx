@@ -5,7 +5,8 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import { ApiError, unwrap } from "@/api/client";
-import { Form, FieldError, TextField } from "@/components/Blocks";
+import { Form, FieldError } from "@/components/Blocks";
+import { MaxBidField, OffsetField } from "@/components/SnipeFields";
 import { Countdown } from "@/components/Snipe";
 import { Thumb } from "@/components/Thumb";
 import { useApi } from "@/lib/api";
@@ -159,13 +160,10 @@ export default function NewSnipePage() {
 
       {item && item.snipeable ? (
         <Form label="Snipe" onSubmit={() => create.mutate()}>
-          <TextField
+          <MaxBidField
             id="max-bid"
-            label={`Your maximum bid (${item.current_price.currency})`}
-            field="max_bid"
-            name="max_bid"
-            inputMode="decimal"
-            autoComplete="off"
+            label="Your maximum bid"
+            currency={item.current_price.currency}
             value={maxBid}
             onChange={edits(setMaxBid)}
             error={errors.max_bid}
@@ -176,12 +174,8 @@ export default function NewSnipePage() {
               </>
             }
           />
-          <TextField
+          <OffsetField
             id="offset"
-            label="Seconds before the end to bid"
-            field="bid_offset_seconds"
-            name="bid_offset_seconds"
-            inputMode="numeric"
             value={offset}
             onChange={edits(setOffset)}
             error={errors.bid_offset_seconds}
