@@ -40,6 +40,7 @@ from sandbox.faults import (
 from sandbox.httpserver import BackgroundServer, request_arrival_time
 from sandbox.sim_admin import (
     FaultRoute,
+    SimulatorError,
     admin_blueprint,
     admin_body,
     json_response,
@@ -101,17 +102,16 @@ _FAULT_BODIES: Final[dict[int, tuple[int, str]]] = {
 }
 
 
-class PostmarkError(Exception):
+class PostmarkError(SimulatorError):
     """An error answered as ``{"ErrorCode": n, "Message": "..."}``."""
 
-    def __init__(self, status: int, error_code: int, message: str) -> None:
-        super().__init__(f"{status} ErrorCode {error_code}: {message}")
-        self.status = status
-        self.error_code = error_code
-        self.message = message
+    code_field = "ErrorCode"
+    text_field = "Message"
+    code_label = "ErrorCode "
 
-    def body(self) -> dict[str, Any]:
-        return {"ErrorCode": self.error_code, "Message": self.message}
+    @property
+    def error_code(self) -> int:
+        return int(self.code)
 
 
 def _invalid(message: str) -> PostmarkError:
@@ -468,7 +468,7 @@ def create_app(sim: PostmarkSimulator) -> Flask:
                 raise _fault_error(fault)
             response = _json_response(body)
         except PostmarkError as exc:
-            response = _json_response(exc.body(), exc.status)
+            response = exc.response()
         error_code = _error_code_of(response)
         with sim._lock:
             sim._requests.append(

@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from flask import Blueprint, Flask, Response, request
 
@@ -41,6 +41,27 @@ def json_response(
     return Response(
         json.dumps(body), status=status, mimetype="application/json", headers=headers
     )
+
+
+class SimulatorError(Exception):
+    """An error a simulator answers with HTTP ``status`` and a two-field JSON
+    object: ``{code_field: code, text_field: text}`` (the subclass names them)."""
+
+    code_field: ClassVar[str]
+    text_field: ClassVar[str]
+    code_label: ClassVar[str] = ""  # before the code in the exception's text
+
+    def __init__(self, status: int, code: Any, text: str) -> None:
+        super().__init__(f"{status} {self.code_label}{code}: {text}")
+        self.status = status
+        self.code = code
+        self.text = text
+
+    def body(self) -> dict[str, Any]:
+        return {self.code_field: self.code, self.text_field: self.text}
+
+    def response(self) -> Response:
+        return json_response(self.body(), self.status)
 
 
 def admin_body() -> dict[str, Any]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from sandbox.sim_admin import SimulatorError
+
 _OFFER_ERRORS: Final[dict[int, tuple[int, str, str]]] = {
     120000: (
         500,
@@ -226,17 +228,11 @@ class _Defaulting(dict[str, str]):
         return "{" + key + "}"
 
 
-class OAuthError(Exception):
+class OAuthError(SimulatorError):
     """An OAuth error answered as ``{"error": ..., "error_description": ...}``."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(f"{status} {error}: {description}")
-        self.status = status
-        self.error = error
-        self.description = description
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
+    code_field = "error"
+    text_field = "error_description"
 
 
 _INVALID_GRANT = (
