@@ -25,13 +25,13 @@ import ipaddress
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Self
 from urllib.parse import unquote
 
 import httpx
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from sandbox.httpserver import BackgroundServer
 
 __all__ = ["INVOKE_PATH", "LambdaGateway", "check_bind_host", "routing_authorization"]
 
@@ -126,11 +126,6 @@ def _error(
     return [body]
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        LOGGER.debug("%s %s -> %s", self.command, self.path, code)
-
-
 class LambdaGateway:
     """Forwards Lambda Invoke requests to the moto server (``upstream``).
 
@@ -149,10 +144,10 @@ class LambdaGateway:
     ) -> None:
         self.upstream = upstream.rstrip("/")
         self.region = region
-        self.host = check_bind_host(host)
-        self._requested_port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self.host = host
+        self._server = BackgroundServer(
+            self, host, port, name="lambda-gateway", check_host=check_bind_host
+        )
         self._client = httpx.Client(
             base_url=self.upstream,
             timeout=httpx.Timeout(UPSTREAM_TIMEOUT_S, connect=5.0),
@@ -203,46 +198,19 @@ class LambdaGateway:
 
     # Lifecycle ------------------------------------------------------------ #
     def start(self) -> Self:
-        if self._server is not None:
-            return self
-        try:
-            server = make_server(
-                self.host,
-                self._requested_port,
-                self,
-                threaded=True,
-                request_handler=_QuietHandler,
-            )
-        except SystemExit as exc:  # werkzeug exits on bind errors
-            raise OSError(f"cannot bind {self.host}:{self._requested_port}") from exc
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"lambda-gateway:{server.port}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
+        self._server.start()
         return self
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the Lambda gateway is not started")
-        return int(self._server.port)
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self._server.url
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(5.0)
+        self._server.stop()
         self._client.close()
 
     def __enter__(self) -> Self:
