@@ -26,7 +26,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Final, Self
+from typing import Any, Final
 from urllib.parse import unquote
 
 import httpx
@@ -127,32 +127,31 @@ def _error(
 
 
 class LambdaGateway:
-    """Forwards Lambda Invoke requests to the moto server (``upstream``).
-
-    ``start()`` binds ``host:port`` (``port=0``: any free port); read the bound
-    port from :attr:`port`. Thread-per-request, so concurrent executions'
-    tasks run concurrently, as they do on moto.
+    """The WSGI app that forwards Lambda Invoke requests to the moto server
+    (``upstream``); :meth:`serve` runs it. Thread-per-request, so concurrent
+    executions' tasks run concurrently, as they do on moto.
     """
 
-    def __init__(
-        self,
-        upstream: str,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        region: str = "us-east-1",
-    ) -> None:
+    def __init__(self, upstream: str, *, region: str = "us-east-1") -> None:
         self.upstream = upstream.rstrip("/")
         self.region = region
-        self.host = host
-        self._server = BackgroundServer(
-            self, host, port, name="lambda-gateway", check_host=check_bind_host
-        )
         self._client = httpx.Client(
             base_url=self.upstream,
             timeout=httpx.Timeout(UPSTREAM_TIMEOUT_S, connect=5.0),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
         )
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
+        """Serve on ``host:port`` (:func:`check_bind_host`; ``port=0``: any free
+        port) in a thread; stopping the server closes the upstream client."""
+        return BackgroundServer(
+            self,
+            host,
+            port,
+            name="lambda-gateway",
+            on_stop=self._client.close,
+            check_host=check_bind_host,
+        ).start()
 
     # WSGI ----------------------------------------------------------------- #
     def __call__(
@@ -195,26 +194,3 @@ class LambdaGateway:
         reply.append(("Content-Length", str(len(upstream.content))))
         start_response(f"{upstream.status_code} {upstream.reason_phrase}", reply)
         return [upstream.content]
-
-    # Lifecycle ------------------------------------------------------------ #
-    def start(self) -> Self:
-        self._server.start()
-        return self
-
-    @property
-    def port(self) -> int:
-        return self._server.port
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def stop(self) -> None:
-        self._server.stop()
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
