@@ -361,24 +361,32 @@ class Fault(InjectedFault):
 
 
 @dataclass
-class _RequestRecord:
+class _Ctx:
+    """Per-request facts the handlers fill in for the request log."""
+
+    endpoint: str
+    item_id: str | None = None
+    user: str | None = None
+    token_type: str | None = None
+    client_id: str | None = None
+    grant_type: str | None = None
+    max_amount: dict[str, Any] | None = None
+    proxy_bid_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class _RequestRecord(_Ctx):
+    """A request log entry: the handlers' facts plus what the server saw."""
+
     seq: int
     arrival: float
     method: str
     path: str
     raw_path: str
-    endpoint: str
-    item_id: str | None
     status: int = 0
-    user: str | None = None
-    token_type: str | None = None
-    client_id: str | None = None
     marketplace_id: str | None = None
     error_id: int | None = None
     oauth_error: str | None = None
-    grant_type: str | None = None
-    max_amount: dict[str, Any] | None = None
-    proxy_bid_id: str | None = None
     fault_id: str | None = None
     duration_ms: float = 0.0
 
