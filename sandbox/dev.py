@@ -35,7 +35,7 @@ from sandbox.auth import email_for, issue_token, load_key
 from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
 from sandbox.sfn_local.engine import SfnLocalEngine
-from sandbox.stack import LocalStack, StackConfig, local_stack
+from sandbox.stack import LocalStack, StackConfig, StackPorts, local_stack
 from sandbox.web import WebApp, WebAppError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -65,13 +65,16 @@ def cors_origins() -> str:
     return f"http://localhost:{port},http://127.0.0.1:{port}"
 
 
+_DEV_STACK_PORTS = StackPorts(ebay=8001, postmark=8002, moto=8003)
+
+
 @dataclass(frozen=True)
 class DevPorts:
+    """The API's and the web app's ports, and the stack's (simulators, moto)."""
+
     api: int = 8000
-    ebay: int = 8001
-    postmark: int = 8002
-    moto: int = 8003
     web: int = 3000
+    stack: StackPorts = _DEV_STACK_PORTS
 
     @classmethod
     def from_env(cls) -> DevPorts:
@@ -79,11 +82,13 @@ class DevPorts:
             return int(os.environ.get(name, default))
 
         return cls(
-            api=port("SANDBOX_API_PORT", 8000),
-            ebay=port("SANDBOX_EBAY_PORT", 8001),
-            postmark=port("SANDBOX_POSTMARK_PORT", 8002),
-            moto=port("SANDBOX_MOTO_PORT", 8003),
+            api=port("SANDBOX_API_PORT", cls.api),
             web=web_port(),
+            stack=StackPorts(
+                ebay=port("SANDBOX_EBAY_PORT", _DEV_STACK_PORTS.ebay),
+                postmark=port("SANDBOX_POSTMARK_PORT", _DEV_STACK_PORTS.postmark),
+                moto=port("SANDBOX_MOTO_PORT", _DEV_STACK_PORTS.moto),
+            ),
         )
 
 
@@ -257,9 +262,7 @@ def run(
     config = StackConfig(
         lead_seconds=float(os.environ.get("SNIPE_LEAD_SECONDS", "4")),
         settle_seconds=float(os.environ.get("SNIPE_SETTLE_SECONDS", "2")),
-        ebay_port=ports.ebay,
-        postmark_port=ports.postmark,
-        moto_port=ports.moto,
+        ports=ports.stack,
         server_mode=True,
         sfn_local=sfn_local,
         consent_redirect_url=consent_redirect_url(),

@@ -1,40 +1,80 @@
-"""Fault injection bookkeeping shared by the eBay and Postmark simulators."""
+"""Fault injection bookkeeping shared by the eBay and Postmark simulators.
+
+:class:`InjectedFault` holds what every simulator's fault has and
+:class:`FaultOptions` the matching keyword arguments of ``inject_fault``; each
+simulator subclasses the one and adds its own keywords to the other.
+"""
 
 from __future__ import annotations
 
 import copy
 import threading
 from collections.abc import Callable, Collection, Iterator
-from typing import Any, Protocol, TypeVar
+from dataclasses import asdict, dataclass
+from typing import Any, TypedDict, TypeVar
 
 F = TypeVar("F")
 
 
-class _Fault(Protocol):
+class FaultOptions(TypedDict, total=False):
+    """The keyword arguments every simulator's ``inject_fault`` takes.
+
+    ``status``: answer it (4xx/5xx); ``latency_ms``: sleep first; ``timeout_s``:
+    hold the response after the outcome is decided; ``count``: apply to the next
+    N matching requests (None: until cleared); ``message``: the error's text.
+    """
+
+    status: int | None
+    message: str | None
+    latency_ms: int
+    timeout_s: float | None
+    count: int | None
+
+
+@dataclass(kw_only=True)
+class InjectedFault:
+    """An injected fault's common fields. ``remaining=None`` means until cleared."""
+
     fault_id: str
     endpoint: str
+    status: int | None = None
+    message: str | None = None
+    latency_ms: int = 0
+    timeout_s: float | None = None
+    remaining: int | None = None
+    hits: int = 0
 
-    def to_dict(self) -> dict[str, Any]: ...
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def check_fault_args(
-    endpoint: str,
-    allowed: Collection[str],
-    *,
-    status: int | None,
-    count: int | None,
-    latency_ms: int,
-    timeout_s: float | None,
+    endpoint: str, allowed: Collection[str], options: FaultOptions
 ) -> None:
     """The checks every simulator applies to a new fault (ValueError if off)."""
+    status, count = options.get("status"), options.get("count")
+    timeout_s = options.get("timeout_s")
     if endpoint not in allowed:
         raise ValueError(f"unknown endpoint {endpoint!r}; use one of {sorted(allowed)}")
     if status is not None and not 400 <= status <= 599:
         raise ValueError("status must be a 4xx/5xx code")
     if count is not None and count < 1:
         raise ValueError("count must be >= 1")
-    if latency_ms < 0 or (timeout_s is not None and timeout_s < 0):
+    if options.get("latency_ms", 0) < 0 or (timeout_s is not None and timeout_s < 0):
         raise ValueError("latency_ms / timeout_s must be >= 0")
+
+
+def require_effect(options: FaultOptions, **effects: bool) -> None:
+    """A fault must do something: a status, a delay, or one of the simulator's
+    own ``effects`` (named in the error in the order given)."""
+    names = ["status", "latency_ms", "timeout_s", *effects]
+    if not (
+        options.get("status")
+        or options.get("latency_ms")
+        or options.get("timeout_s")
+        or any(effects.values())
+    ):
+        raise ValueError(f"a fault needs {', '.join(names[:-1])} or {names[-1]}")
 
 
 class FaultRegistry:
@@ -52,6 +92,23 @@ class FaultRegistry:
         with self._lock:
             self._faults.append(fault)
             return fault
+
+    def _new_fault(
+        self, make: Callable[..., F], endpoint: str, options: FaultOptions, **own: Any
+    ) -> F:
+        """Create (with ``make``: the simulator's fault class) and add a fault."""
+        return self._add_fault(
+            make(
+                fault_id=self._next_fault_id(),
+                endpoint=endpoint,
+                status=options.get("status"),
+                message=options.get("message"),
+                latency_ms=options.get("latency_ms", 0),
+                timeout_s=options.get("timeout_s"),
+                remaining=options.get("count"),
+                **own,
+            )
+        )
 
     def _take_matching(self, endpoint: str, applies: Callable[[Any], bool]) -> Any:
         """A copy of the first fault for ``endpoint`` that ``applies`` to the

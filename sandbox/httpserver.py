@@ -1,4 +1,4 @@
-"""Run a WSGI app (the sandbox simulators) on 127.0.0.1 in a background thread.
+"""Run a WSGI app (the simulators, the SFN Local Lambda gateway) in a background thread.
 
 The server is werkzeug's threaded server (one thread per connection, HTTP/1.1
 keep-alive), so hundreds of concurrent requests are fine. Each request gets its
@@ -65,11 +65,18 @@ class _StampingRequestHandler(WSGIRequestHandler):
         _log.debug("%s %s -> %s", self.command, self.path, code)
 
 
+def _loopback_only(host: str) -> None:
+    if host != "127.0.0.1":
+        raise ValueError("sandbox servers bind 127.0.0.1 only")
+
+
 class BackgroundServer:
     """A werkzeug threaded WSGI server running in a daemon thread.
 
     ``port=0`` (the default) binds an ephemeral port; read it back from
-    :attr:`port` or :attr:`url` after :meth:`start`. Only 127.0.0.1 is allowed.
+    :attr:`port` or :attr:`url` after :meth:`start`. Only 127.0.0.1 is allowed
+    unless ``check_host`` (which raises ValueError for a host it refuses) says
+    otherwise.
     """
 
     def __init__(
@@ -80,9 +87,9 @@ class BackgroundServer:
         *,
         name: str = "sandbox-http",
         on_stop: Callable[[], None] | None = None,
+        check_host: Callable[[str], object] = _loopback_only,
     ) -> None:
-        if host != "127.0.0.1":
-            raise ValueError("sandbox servers bind 127.0.0.1 only")
+        check_host(host)
         self._app = app
         self._host = host
         self._requested_port = port

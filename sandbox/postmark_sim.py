@@ -23,19 +23,26 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import getaddresses
-from typing import Any, Final
+from typing import Any, Final, Unpack
 
 from flask import Flask, Response, request
 
-from sandbox.faults import FaultRegistry, check_fault_args
+from sandbox.faults import (
+    FaultOptions,
+    FaultRegistry,
+    InjectedFault,
+    check_fault_args,
+    require_effect,
+)
 from sandbox.httpserver import BackgroundServer, request_arrival_time
 from sandbox.sim_admin import (
+    FaultRoute,
+    SimulatorError,
     admin_blueprint,
     admin_body,
-    fault_args,
     json_response,
     serve_until_interrupted,
     simulator_arguments,
@@ -95,25 +102,24 @@ _FAULT_BODIES: Final[dict[int, tuple[int, str]]] = {
 }
 
 
-class PostmarkError(Exception):
+class PostmarkError(SimulatorError):
     """An error answered as ``{"ErrorCode": n, "Message": "..."}``."""
 
-    def __init__(self, status: int, error_code: int, message: str) -> None:
-        super().__init__(f"{status} ErrorCode {error_code}: {message}")
-        self.status = status
-        self.error_code = error_code
-        self.message = message
+    code_field = "ErrorCode"
+    text_field = "Message"
+    code_label = "ErrorCode "
 
-    def body(self) -> dict[str, Any]:
-        return {"ErrorCode": self.error_code, "Message": self.message}
+    @property
+    def error_code(self) -> int:
+        return int(self.code)
 
 
 def _invalid(message: str) -> PostmarkError:
     return PostmarkError(422, 300, message)
 
 
-@dataclass
-class PostmarkFault:
+@dataclass(kw_only=True)
+class PostmarkFault(InjectedFault):
     """An injected fault; ``remaining=None`` means until cleared.
 
     Sleep ``latency_ms`` first; with ``status`` answer that status (the message is
@@ -122,20 +128,9 @@ class PostmarkFault:
     ``to`` limits the fault to messages whose ``To`` names that address.
     """
 
-    fault_id: str
-    endpoint: str
     to: str | None = None
-    status: int | None = None
     error_code: int | None = None
-    message: str | None = None
-    latency_ms: int = 0
-    timeout_s: float | None = None
     deliver: bool = False
-    remaining: int | None = None
-    hits: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _submitted_at(epoch: float) -> str:
@@ -270,40 +265,22 @@ class PostmarkSimulator(FaultRegistry):
         self,
         endpoint: str = "*",
         *,
-        status: int | None = None,
         error_code: int | None = None,
-        message: str | None = None,
-        latency_ms: int = 0,
-        timeout_s: float | None = None,
         deliver: bool = False,
-        count: int | None = None,
         to: str | None = None,
+        **options: Unpack[FaultOptions],
     ) -> PostmarkFault:
         """Inject a fault for ``email``, ``email_with_template`` or ``*`` (both);
         ``to``: only for messages to that address (case-insensitive)."""
-        check_fault_args(
+        check_fault_args(endpoint, _FAULT_ENDPOINTS, options)
+        require_effect(options)
+        return self._new_fault(
+            PostmarkFault,
             endpoint,
-            _FAULT_ENDPOINTS,
-            status=status,
-            count=count,
-            latency_ms=latency_ms,
-            timeout_s=timeout_s,
-        )
-        if not (status or latency_ms or timeout_s):
-            raise ValueError("a fault needs status, latency_ms or timeout_s")
-        return self._add_fault(
-            PostmarkFault(
-                fault_id=self._next_fault_id(),
-                endpoint=endpoint,
-                to=None if to is None else to.lower(),
-                status=status,
-                error_code=error_code,
-                message=message,
-                latency_ms=latency_ms,
-                timeout_s=timeout_s,
-                deliver=deliver,
-                remaining=count,
-            )
+            options,
+            to=None if to is None else to.lower(),
+            error_code=error_code,
+            deliver=deliver,
         )
 
     def _take_fault(self, endpoint: str, to: str | None = None) -> PostmarkFault | None:
@@ -491,7 +468,7 @@ def create_app(sim: PostmarkSimulator) -> Flask:
                 raise _fault_error(fault)
             response = _json_response(body)
         except PostmarkError as exc:
-            response = _json_response(exc.body(), exc.status)
+            response = exc.response()
         error_code = _error_code_of(response)
         with sim._lock:
             sim._requests.append(
@@ -547,7 +524,13 @@ def _error_code_of(response: Response) -> int | None:
 
 
 def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
-    admin = admin_blueprint(sim)
+    faults = FaultRoute(
+        sim.inject_fault,
+        default_endpoint="*",
+        options=("error_code", "to"),
+        flags=("deliver",),
+    )
+    admin = admin_blueprint(sim, faults)
     body = admin_body
 
     @admin.get("/outbox")
@@ -574,18 +557,6 @@ def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
     def reactivate(email: str) -> Response:
         sim.reactivate(email)
         return _json_response({"inactive": sim.inactive()})
-
-    @admin.post("/faults")
-    def inject_fault() -> Response:
-        data = body()
-        fault = sim.inject_fault(
-            str(data.get("endpoint", "*")),
-            error_code=data.get("error_code"),
-            deliver=bool(data.get("deliver", False)),
-            to=data.get("to"),
-            **fault_args(data),
-        )
-        return _json_response(fault.to_dict(), 201)
 
     @admin.get("/requests")
     def list_requests() -> Response:

@@ -1,11 +1,12 @@
 """What the eBay and Postmark simulators share: JSON responses, the ``/sim``
 admin blueprint's common routes, and serving until Ctrl-C.
 
-``admin_blueprint(sim)`` gives the routes every simulator has (health, reset,
-fault list and removal, request-log clearing) with the shared error mapping
-(``ValueError`` -> 400, ``KeyError`` -> 404); each simulator adds its own
-routes (auctions, outbox, fault injection with its own fields, ...) to the
-blueprint before registering it. ``admin_body()`` reads an admin request's
+``admin_blueprint(sim, faults)`` gives the routes every simulator has (health,
+reset, fault injection, list and removal, request-log clearing) with the shared
+error mapping (``ValueError`` -> 400, ``KeyError`` -> 404); ``faults`` names
+the simulator's own fault fields. Each simulator adds its own routes
+(auctions, outbox, ...) to the blueprint before registering it.
+``admin_body()`` reads an admin request's
 JSON object.
 """
 
@@ -15,10 +16,12 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from flask import Blueprint, Flask, Response, request
 
+from sandbox.faults import InjectedFault
 from sandbox.httpserver import BackgroundServer
 
 
@@ -40,6 +43,27 @@ def json_response(
     )
 
 
+class SimulatorError(Exception):
+    """An error a simulator answers with HTTP ``status`` and a two-field JSON
+    object: ``{code_field: code, text_field: text}`` (the subclass names them)."""
+
+    code_field: ClassVar[str]
+    text_field: ClassVar[str]
+    code_label: ClassVar[str] = ""  # before the code in the exception's text
+
+    def __init__(self, status: int, code: Any, text: str) -> None:
+        super().__init__(f"{status} {self.code_label}{code}: {text}")
+        self.status = status
+        self.code = code
+        self.text = text
+
+    def body(self) -> dict[str, Any]:
+        return {self.code_field: self.code, self.text_field: self.text}
+
+    def response(self) -> Response:
+        return json_response(self.body(), self.status)
+
+
 def admin_body() -> dict[str, Any]:
     """The admin request's JSON object (``{}`` without a body)."""
     data = request.get_json(silent=True, force=True)
@@ -50,23 +74,41 @@ def admin_body() -> dict[str, Any]:
     return data
 
 
-def fault_args(data: dict[str, Any]) -> dict[str, Any]:
-    """The fault fields every simulator takes, from an admin request's body."""
-    count = data.get("count")
-    timeout_s = data.get("timeout_s")
-    return {
-        "status": data.get("status"),
-        "message": data.get("message"),
-        "latency_ms": int(data.get("latency_ms", 0)),
-        "timeout_s": None if timeout_s is None else float(timeout_s),
-        "count": None if count is None else int(count),
-    }
+@dataclass(frozen=True)
+class FaultRoute:
+    """How ``POST /sim/faults`` calls a simulator's ``inject_fault``: the
+    endpoint when the body names none, and the simulator's own fields (besides
+    :class:`~sandbox.faults.FaultOptions`): ``options`` passed as given,
+    ``flags`` as booleans."""
+
+    inject: Callable[..., InjectedFault]
+    default_endpoint: str
+    options: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+    def arguments(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``inject_fault``'s keyword arguments from an admin request's body."""
+        count = data.get("count")
+        timeout_s = data.get("timeout_s")
+        return {
+            **{name: data.get(name) for name in self.options},
+            **{name: bool(data.get(name, False)) for name in self.flags},
+            "status": data.get("status"),
+            "message": data.get("message"),
+            "latency_ms": int(data.get("latency_ms", 0)),
+            "timeout_s": None if timeout_s is None else float(timeout_s),
+            "count": None if count is None else int(count),
+        }
 
 
 def admin_blueprint(
-    sim: SimulatorAdmin, *, health: Callable[[], dict[str, Any]] | None = None
+    sim: SimulatorAdmin,
+    faults: FaultRoute,
+    *,
+    health: Callable[[], dict[str, Any]] | None = None,
 ) -> Blueprint:
-    """``/sim`` with the common routes; ``health`` adds fields to ``/sim/health``."""
+    """``/sim`` with the common routes, fault injection through ``faults``;
+    ``health`` adds fields to ``/sim/health``."""
     admin = Blueprint("sim_admin", __name__, url_prefix="/sim")
 
     @admin.errorhandler(ValueError)
@@ -95,6 +137,13 @@ def admin_blueprint(
         return json_response(
             {"removed": sim.clear_faults(request.args.get("endpoint"))}
         )
+
+    @admin.post("/faults")
+    def inject_fault() -> Response:
+        data = admin_body()
+        endpoint = str(data.get("endpoint", faults.default_endpoint))
+        fault = faults.inject(endpoint, **faults.arguments(data))
+        return json_response(fault.to_dict(), 201)
 
     @admin.delete("/faults/<fault_id>")
     def remove_fault(fault_id: str) -> Response:

@@ -45,13 +45,20 @@ APP_SECRETS = {
 }
 
 
+@dataclass(frozen=True)
+class StackPorts:
+    """Where the stack's servers listen on 127.0.0.1 (0: any free port)."""
+
+    ebay: int = 0
+    postmark: int = 0
+    moto: int = 0
+
+
 @dataclass
 class StackConfig:
     lead_seconds: float = 3.0
     settle_seconds: float = 1.0
-    ebay_port: int = 0
-    postmark_port: int = 0
-    moto_port: int = 0
+    ports: StackPorts = StackPorts()
     server_mode: bool = False  # True: moto server on 127.0.0.1 (inspect with aws CLI)
     # Step Functions Local (Docker) runs the state machine instead of moto;
     # needs server_mode (docs/local-stack.md, "Step Functions Local").
@@ -129,7 +136,7 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
         moto_url: str | None = None
         if config.server_mode:
             server = aws.MotoServer()
-            moto_url = server.start(port=config.moto_port)
+            moto_url = server.start(port=config.ports.moto)
             stack.callback(server.stop)
             if config.sfn_local is not None:
                 local = config.sfn_local.provision(
@@ -145,7 +152,7 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
             else {}
         )
         ebay, ebay_server = start_ebay_simulator(
-            port=config.ebay_port,
+            port=config.ports.ebay,
             **redirect,
             client_id=EBAY_CLIENT_ID,
             client_secret=EBAY_CLIENT_SECRET,
@@ -153,7 +160,7 @@ def local_stack(config: StackConfig | None = None) -> Iterator[LocalStack]:
         )
         stack.callback(_stop, ebay_server)
         postmark, postmark_server = start_postmark_simulator(
-            port=config.postmark_port, server_token=POSTMARK_TOKEN
+            port=config.ports.postmark, server_token=POSTMARK_TOKEN
         )
         stack.callback(_stop, postmark_server)
         environment = _environment(local, ebay_server.url, postmark_server.url, config)

@@ -11,9 +11,9 @@ from sandbox.ebay_sim.errors import EbayApiError
 from sandbox.ebay_sim.simulator import EbaySimulator
 from sandbox.ebay_sim.state import MoneyLike, _to_epoch, iso_ms
 from sandbox.sim_admin import (
+    FaultRoute,
     admin_blueprint,
     admin_body,
-    fault_args,
     json_response,
 )
 
@@ -33,7 +33,13 @@ def _admin_opt_money(value: Any, name: str) -> MoneyLike | None:
 
 
 def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
-    admin = admin_blueprint(sim, health=lambda: {"now": time.time()})
+    faults = FaultRoute(
+        sim.inject_fault,
+        default_endpoint="",
+        options=("error_id", "item_id"),
+        flags=("token_expired", "reset"),
+    )
+    admin = admin_blueprint(sim, faults, health=lambda: {"now": time.time()})
     body = admin_body
 
     @admin.errorhandler(EbayApiError)
@@ -162,19 +168,6 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
             raise ValueError("client_id and client_secret are required")
         sim.app_credentials(client_id, secret)
         return json_response({"client_id": client_id}, 201)
-
-    @admin.post("/faults")
-    def inject_fault() -> Response:
-        data = body()
-        fault = sim.inject_fault(
-            str(data.get("endpoint", "")),
-            error_id=data.get("error_id"),
-            token_expired=bool(data.get("token_expired", False)),
-            item_id=data.get("item_id"),
-            reset=bool(data.get("reset", False)),
-            **fault_args(data),
-        )
-        return json_response(fault.to_dict(), 201)
 
     @admin.get("/requests")
     def list_requests() -> Response:

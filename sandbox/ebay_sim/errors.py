@@ -1,113 +1,82 @@
-"""eBay's error responses: the Offer and Browse catalogues, OAuth errors."""
+"""eBay's error responses: the Offer and Browse catalogues (read from the vendored
+OpenAPI contracts in ``sandbox/ebay-specs``), OAuth errors."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Final
 
-_OFFER_ERRORS: Final[dict[int, tuple[int, str, str]]] = {
-    120000: (
-        500,
-        "APPLICATION",
-        "There was a problem with an eBay internal system or process. "
-        "Contact eBay developer support for assistance.",
-    ),
-    120001: (
-        404,
-        "REQUEST",
-        "The item ID {item_id} was not found. "
-        "Check that this is an active auction item ID.",
-    ),
-    120002: (
-        409,
-        "BUSINESS",
-        "The auction was ended because the item was purchased with Buy It Now "
-        "(fixed_price).",
-    ),
-    120003: (409, "BUSINESS", "A seller cannot place a bid."),
-    120004: (409, "BUSINESS", "You are not eligible to bid on this item."),
-    120005: (
-        409,
-        "BUSINESS",
-        "The bid price cannot be greater than the Buy It Now price.",
-    ),
-    120008: (409, "BUSINESS", "The bid amount is too low."),
-    120009: (
-        409,
-        "BUSINESS",
-        "The bid currency needs to match the item price currency.",
-    ),
-    120010: (409, "BUSINESS", "You cannot lower your proxy bid."),
-    120011: (400, "REQUEST", "The bid amount exceeds the limit."),
-    120012: (409, "BUSINESS", "The auction has ended."),
-    120013: (400, "REQUEST", "The bid amount is missing or invalid."),
-    120014: (
-        400,
-        "REQUEST",
-        "The bid currency is invalid. "
-        "Refer to the documentation for a list of currency codes.",
-    ),
-    120015: (
-        400,
-        "REQUEST",
-        "The X-EBAY-C-MARKETPLACE-ID header is missing. This is a required header.",
-    ),
-    120016: (400, "REQUEST", "The maximum bid amount is missing."),
-    120017: (
-        400,
-        "REQUEST",
-        "The Marketplace {marketplace_id} is not supported. "
-        "Supported values are {allowed}.",
-    ),
-    120024: (409, "BUSINESS", "The item is currently unavailable."),
-    120033: (
-        404,
-        "REQUEST",
-        "There is no bidding activity for this auction (item ID {item_id}).",
-    ),
+from sandbox.sim_admin import SimulatorError
+
+_SPECS: Final = Path(__file__).resolve().parent.parent / "ebay-specs"
+
+
+# The specs' placeholder names -> the parameter names the simulator's errors carry.
+_PLACEHOLDERS: Final = {
+    "marketplaceId": "marketplace_id",
+    "allowedMarketplaces": "allowed",
+    "supportedFieldgroups": "allowed",
 }
 
 
-_BROWSE_ERRORS: Final[dict[int, tuple[int, str, str]]] = {
-    11000: (
-        500,
-        "APPLICATION",
-        "There was a problem with an eBay internal system or process. "
-        "Contact eBay developer support for assistance.",
+def _catalogue(
+    spec: str,
+    operations: tuple[str, ...],
+    error_ids: tuple[int, ...],
+    statuses: Mapping[int, int] | None = None,
+) -> dict[int, tuple[int, str, str]]:
+    """``error_ids`` as eBay's OpenAPI contract ``spec`` (``x-response-codes``)
+    documents them for ``operations`` (the first one that lists an id wins):
+    id -> (HTTP status, category, message template). ``statuses`` overrides
+    the documented status of some ids."""
+    document = json.loads((_SPECS / spec).read_text(encoding="utf-8"))
+    by_operation = {
+        operation["operationId"]: operation["responses"]
+        for path in document["paths"].values()
+        for operation in path.values()
+    }
+    documented: dict[int, tuple[int, str, str]] = {}
+    for name in operations:
+        for status, response in by_operation[name].items():
+            errors = response.get("x-response-codes", {}).get("errors", {})
+            for error_id, error in errors.items():
+                entry = (int(status), error["category"], _template(error))
+                documented.setdefault(int(error_id), entry)
+    overrides = statuses or {}
+    return {
+        error_id: (overrides.get(error_id, status), category, template)
+        for error_id in error_ids
+        for status, category, template in [documented[error_id]]
+    }
+
+
+def _template(error: dict[str, str]) -> str:
+    """The error's description with the simulator's parameter names."""
+    template = error["description"]
+    for placeholder, parameter in _PLACEHOLDERS.items():
+        template = template.replace(f"{{{placeholder}}}", f"{{{parameter}}}")
+    return template
+
+
+_OFFER_ERRORS: Final = _catalogue(
+    "buy_offer_v1_beta_oas3.json",
+    ("placeProxyBid", "getBidding"),
+    (
+        *(120000, 120001, 120002, 120003, 120004, 120005, 120008, 120009, 120010),
+        *(120011, 120012, 120013, 120014, 120015, 120016, 120017, 120024, 120033),
     ),
-    11001: (404, "REQUEST", "The specified item ID was not found."),
-    11003: (404, "REQUEST", "The specified legacy item ID was not found."),
-    11004: (
-        400,
-        "REQUEST",
-        "The item is not available for purchase. This can be for many reasons, "
-        "such as when the listing is being updated by the seller. "
-        "Wait a few minutes and try the call again.",
-    ),
-    11011: (
-        400,
-        "REQUEST",
-        "The marketplace value {marketplace_id} is not supported. "
-        "The supported values are: {allowed}",
-    ),
-    11012: (
-        400,
-        "REQUEST",
-        "The specified item IDs are invalid, or the format of the specified "
-        "values are invalid.",
-    ),
-    11018: (
-        400,
-        "REQUEST",
-        "The specified fieldgroups are invalid. "
-        "The COMPACT fieldgroup cannot be combined with another fieldgroup.",
-    ),
-    11501: (
-        400,
-        "REQUEST",
-        "The 'fieldgroups' value(s) are invalid: {fieldgroups}. "
-        "The supported fieldgroups are: {allowed}",
-    ),
-}
+)
+
+
+_BROWSE_ERRORS: Final = _catalogue(
+    "buy_browse_v1_oas3.json",
+    ("getItem", "getItemByLegacyId"),
+    (11000, 11001, 11003, 11004, 11011, 11012, 11018, 11501),
+    # The spec files "not found" under 400; the simulator answers 404.
+    statuses={11001: 404, 11003: 404},
+)
 
 
 class EbayApiError(Exception):
@@ -150,40 +119,45 @@ class EbayApiError(Exception):
         return {"errors": [error]}
 
 
-def offer_error(
-    error_id: int, status: int | None = None, **params: str
-) -> EbayApiError:
-    """Build an Offer API (domain ``API_OFFER``) error from the spec's catalogue."""
-    fallback = (409, "BUSINESS", "The bid could not be placed.")
-    entry = _OFFER_ERRORS.get(error_id, fallback)
-    return _catalogued_error("API_OFFER", entry, error_id, status, params)
+class _CatalogueErrors:
+    """Builds one API's errors (domain ``domain``) from its catalogue; an id it
+    lacks gets ``fallback`` (status, category, message)."""
+
+    def __init__(
+        self,
+        domain: str,
+        catalogue: Mapping[int, tuple[int, str, str]],
+        fallback: tuple[int, str, str],
+    ) -> None:
+        self.domain = domain
+        self.catalogue = catalogue
+        self.fallback = fallback
+
+    def __call__(
+        self, error_id: int, status: int | None = None, **params: str
+    ) -> EbayApiError:
+        default_status, category, template = self.catalogue.get(error_id, self.fallback)
+        return EbayApiError(
+            status or default_status,
+            error_id,
+            template.format_map(_Defaulting(params)),
+            domain=self.domain,
+            category=category,
+            parameters=params,
+        )
 
 
-def browse_error(
-    error_id: int, status: int | None = None, **params: str
-) -> EbayApiError:
-    """Build a Browse API (domain ``API_BROWSE``) error from the spec's catalogue."""
-    fallback = (400, "REQUEST", "The request could not be processed.")
-    entry = _BROWSE_ERRORS.get(error_id, fallback)
-    return _catalogued_error("API_BROWSE", entry, error_id, status, params)
+offer_error: Final = _CatalogueErrors(
+    "API_OFFER", _OFFER_ERRORS, (409, "BUSINESS", "The bid could not be placed.")
+)
+"""``offer_error(error_id, status=None, **params)``: an Offer API error."""
 
-
-def _catalogued_error(
-    domain: str,
-    entry: tuple[int, str, str],
-    error_id: int,
-    status: int | None,
-    params: dict[str, str],
-) -> EbayApiError:
-    default_status, category, template = entry
-    return EbayApiError(
-        status or default_status,
-        error_id,
-        template.format_map(_Defaulting(params)),
-        domain=domain,
-        category=category,
-        parameters=params,
-    )
+browse_error: Final = _CatalogueErrors(
+    "API_BROWSE",
+    _BROWSE_ERRORS,
+    (400, "REQUEST", "The request could not be processed."),
+)
+"""``browse_error(error_id, status=None, **params)``: a Browse API error."""
 
 
 def invalid_token_error() -> EbayApiError:
@@ -226,17 +200,11 @@ class _Defaulting(dict[str, str]):
         return "{" + key + "}"
 
 
-class OAuthError(Exception):
+class OAuthError(SimulatorError):
     """An OAuth error answered as ``{"error": ..., "error_description": ...}``."""
 
-    def __init__(self, status: int, error: str, description: str) -> None:
-        super().__init__(f"{status} {error}: {description}")
-        self.status = status
-        self.error = error
-        self.description = description
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
+    code_field = "error"
+    text_field = "error_description"
 
 
 _INVALID_GRANT = (

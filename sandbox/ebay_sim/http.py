@@ -8,7 +8,6 @@ import json
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +36,7 @@ from sandbox.ebay_sim.state import (
     OFFER_MARKETPLACES,
     OFFER_SCOPE,
     Fault,
+    _Ctx,
     _RequestRecord,
     _TokenInfo,
 )
@@ -44,20 +44,6 @@ from sandbox.httpserver import request_arrival_time
 from sandbox.sim_admin import (
     json_response,
 )
-
-
-@dataclass
-class _Ctx:
-    """Per-request facts the handlers fill in for the request log."""
-
-    endpoint: str
-    item_id: str | None = None
-    user: str | None = None
-    token_type: str | None = None
-    client_id: str | None = None
-    grant_type: str | None = None
-    max_amount: dict[str, Any] | None = None
-    proxy_bid_id: str | None = None
 
 
 def _fault_response(fault: Fault, ctx: _Ctx) -> Response:

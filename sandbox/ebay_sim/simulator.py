@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from sandbox.ebay_sim.auctions import AuctionHouse
 from sandbox.ebay_sim.errors import _BROWSE_ERRORS, _OFFER_ERRORS
 from sandbox.ebay_sim.state import _FAULT_ENDPOINTS, Fault, _RequestRecord
-from sandbox.faults import check_fault_args
+from sandbox.faults import FaultOptions, check_fault_args, require_effect
 
 
 class EbaySimulator(AuctionHouse):
@@ -17,54 +17,35 @@ class EbaySimulator(AuctionHouse):
         self,
         endpoint: str,
         *,
-        status: int | None = None,
         error_id: int | None = None,
-        message: str | None = None,
-        latency_ms: int = 0,
-        timeout_s: float | None = None,
         token_expired: bool = False,
-        count: int | None = None,
         item_id: str | None = None,
         reset: bool = False,
+        **options: Unpack[FaultOptions],
     ) -> Fault:
         """Inject a fault for ``endpoint`` (one of :data:`ENDPOINTS` or ``"*"``).
 
-        ``count`` = apply to the next N matching requests (None: until cleared).
-        ``error_id`` alone picks the status from the spec's catalogue.
+        ``options``: :class:`~sandbox.faults.FaultOptions` (``count`` = apply to
+        the next N matching requests, None: until cleared). ``error_id`` alone
+        picks the status from the spec's catalogue.
         """
-        check_fault_args(
-            endpoint,
-            _FAULT_ENDPOINTS,
-            status=status,
-            count=count,
-            latency_ms=latency_ms,
-            timeout_s=timeout_s,
-        )
+        check_fault_args(endpoint, _FAULT_ENDPOINTS, options)
         if token_expired and endpoint in ("token", "authorize"):
             raise ValueError("token_expired applies to Bearer endpoints only")
-        if status is None and error_id is not None:
+        if options.get("status") is None and error_id is not None:
             catalogue = {**_OFFER_ERRORS, **_BROWSE_ERRORS}
             if error_id not in catalogue:
                 raise ValueError(f"unknown error_id {error_id}; give a status")
-            status = catalogue[error_id][0]
-        if not (status or latency_ms or timeout_s or token_expired or reset):
-            raise ValueError(
-                "a fault needs status, latency_ms, timeout_s, token_expired or reset"
-            )
-        return self._add_fault(
-            Fault(
-                fault_id=self._next_fault_id(),
-                endpoint=endpoint,
-                item_id=None if item_id is None else self._normalize_id(item_id),
-                status=status,
-                error_id=error_id,
-                message=message,
-                latency_ms=latency_ms,
-                timeout_s=timeout_s,
-                token_expired=token_expired,
-                reset=reset,
-                remaining=count,
-            )
+            options["status"] = catalogue[error_id][0]
+        require_effect(options, token_expired=token_expired, reset=reset)
+        return self._new_fault(
+            Fault,
+            endpoint,
+            options,
+            item_id=None if item_id is None else self._normalize_id(item_id),
+            error_id=error_id,
+            token_expired=token_expired,
+            reset=reset,
         )
 
     def _take_fault(self, endpoint: str, item_id: str | None) -> Fault | None:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal, get_args
 
+from sandbox.faults import InjectedFault
+
 API_SCOPE: Final = "https://api.ebay.com/oauth/api_scope"
 
 
@@ -337,8 +339,8 @@ class _AuthCode:
     used: bool = False
 
 
-@dataclass
-class Fault:
+@dataclass(kw_only=True)
+class Fault(InjectedFault):
     """An injected fault. ``remaining=None`` means until cleared.
 
     Effects, in order: sleep ``latency_ms`` before the request is processed;
@@ -348,45 +350,43 @@ class Fault:
     effect, e.g. a bid, has already happened) so the client times out. With
     ``reset`` the connection is then shut down instead of answered: the
     request was read (and processed unless ``status`` is set), the answer is
-    lost ("connection reset after the request was sent").
+    lost ("connection reset after the request was sent"). ``item_id`` limits
+    the fault to requests for that item.
     """
 
-    fault_id: str
-    endpoint: str
     item_id: str | None = None
-    status: int | None = None
     error_id: int | None = None
-    message: str | None = None
-    latency_ms: int = 0
-    timeout_s: float | None = None
     token_expired: bool = False
     reset: bool = False
-    remaining: int | None = None
-    hits: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
-class _RequestRecord:
+class _Ctx:
+    """Per-request facts the handlers fill in for the request log."""
+
+    endpoint: str
+    item_id: str | None = None
+    user: str | None = None
+    token_type: str | None = None
+    client_id: str | None = None
+    grant_type: str | None = None
+    max_amount: dict[str, Any] | None = None
+    proxy_bid_id: str | None = None
+
+
+@dataclass(kw_only=True)
+class _RequestRecord(_Ctx):
+    """A request log entry: the handlers' facts plus what the server saw."""
+
     seq: int
     arrival: float
     method: str
     path: str
     raw_path: str
-    endpoint: str
-    item_id: str | None
     status: int = 0
-    user: str | None = None
-    token_type: str | None = None
-    client_id: str | None = None
     marketplace_id: str | None = None
     error_id: int | None = None
     oauth_error: str | None = None
-    grant_type: str | None = None
-    max_amount: dict[str, Any] | None = None
-    proxy_bid_id: str | None = None
     fault_id: str | None = None
     duration_ms: float = 0.0
 

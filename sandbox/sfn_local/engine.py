@@ -95,11 +95,9 @@ class SfnLocalEngine:
                 cannot run.
         """
         compose = require_docker()
-        gateway = LambdaGateway(
-            server.url,
-            host=self.lambda_bind or host_gateway_address(),
-            port=self.lambda_port,
-        ).start()
+        gateway = LambdaGateway(server.url).serve(
+            host=self.lambda_bind or host_gateway_address(), port=self.lambda_port
+        )
         stack.callback(gateway.stop)
         self.gateway_url = gateway.url
         container = SfnLocalContainer(

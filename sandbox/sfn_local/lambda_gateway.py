@@ -25,13 +25,13 @@ import ipaddress
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterable
-from typing import Any, Final, Self
+from typing import Any, Final
 from urllib.parse import unquote
 
 import httpx
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from sandbox.httpserver import BackgroundServer
 
 __all__ = ["INVOKE_PATH", "LambdaGateway", "check_bind_host", "routing_authorization"]
 
@@ -126,38 +126,32 @@ def _error(
     return [body]
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        LOGGER.debug("%s %s -> %s", self.command, self.path, code)
-
-
 class LambdaGateway:
-    """Forwards Lambda Invoke requests to the moto server (``upstream``).
-
-    ``start()`` binds ``host:port`` (``port=0``: any free port); read the bound
-    port from :attr:`port`. Thread-per-request, so concurrent executions'
-    tasks run concurrently, as they do on moto.
+    """The WSGI app that forwards Lambda Invoke requests to the moto server
+    (``upstream``); :meth:`serve` runs it. Thread-per-request, so concurrent
+    executions' tasks run concurrently, as they do on moto.
     """
 
-    def __init__(
-        self,
-        upstream: str,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        *,
-        region: str = "us-east-1",
-    ) -> None:
+    def __init__(self, upstream: str, *, region: str = "us-east-1") -> None:
         self.upstream = upstream.rstrip("/")
         self.region = region
-        self.host = check_bind_host(host)
-        self._requested_port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
         self._client = httpx.Client(
             base_url=self.upstream,
             timeout=httpx.Timeout(UPSTREAM_TIMEOUT_S, connect=5.0),
             limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
         )
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
+        """Serve on ``host:port`` (:func:`check_bind_host`; ``port=0``: any free
+        port) in a thread; stopping the server closes the upstream client."""
+        return BackgroundServer(
+            self,
+            host,
+            port,
+            name="lambda-gateway",
+            on_stop=self._client.close,
+            check_host=check_bind_host,
+        ).start()
 
     # WSGI ----------------------------------------------------------------- #
     def __call__(
@@ -200,53 +194,3 @@ class LambdaGateway:
         reply.append(("Content-Length", str(len(upstream.content))))
         start_response(f"{upstream.status_code} {upstream.reason_phrase}", reply)
         return [upstream.content]
-
-    # Lifecycle ------------------------------------------------------------ #
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        try:
-            server = make_server(
-                self.host,
-                self._requested_port,
-                self,
-                threaded=True,
-                request_handler=_QuietHandler,
-            )
-        except SystemExit as exc:  # werkzeug exits on bind errors
-            raise OSError(f"cannot bind {self.host}:{self._requested_port}") from exc
-        thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"lambda-gateway:{server.port}",
-            daemon=True,
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("the Lambda gateway is not started")
-        return int(self._server.port)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(5.0)
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -27,6 +27,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from sandbox import aws, engine
+from sandbox.httpserver import BackgroundServer
 from sandbox.sfn_local.lambda_gateway import LambdaGateway, check_bind_host
 
 REGION = "us-east-1"
@@ -85,8 +86,8 @@ def moto() -> Iterator[tuple[aws.MotoServer, dict[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def gateway(moto: tuple[aws.MotoServer, dict[str, str]]) -> Iterator[LambdaGateway]:
-    with LambdaGateway(moto[0].url) as running:
+def gateway(moto: tuple[aws.MotoServer, dict[str, str]]) -> Iterator[BackgroundServer]:
+    with LambdaGateway(moto[0].url).serve() as running:
         yield running
 
 
@@ -97,7 +98,7 @@ def endpoint(
 ) -> str:
     if request.param == "moto":
         return moto[0].url
-    gateway: LambdaGateway = request.getfixturevalue("gateway")
+    gateway: BackgroundServer = request.getfixturevalue("gateway")
     return gateway.url
 
 
@@ -150,7 +151,7 @@ def test_botocore_invoke_by_arn_returns_the_handlers_result(
 
 
 def test_botocore_unsigned_invoke_by_name_through_the_gateway(
-    gateway: LambdaGateway,
+    gateway: BackgroundServer,
 ) -> None:
     lambda_ = _client("lambda", gateway.url, signature_version=UNSIGNED)
 
@@ -217,7 +218,7 @@ def test_event_and_dry_run_invocation_types(endpoint: str) -> None:
     ],
 )
 def test_raw_unsigned_invoke_keeps_the_payload_whatever_the_content_type(
-    gateway: LambdaGateway,
+    gateway: BackgroundServer,
     moto: tuple[aws.MotoServer, dict[str, str]],
     content_type: str | None,
 ) -> None:
@@ -238,7 +239,7 @@ def test_raw_unsigned_invoke_keeps_the_payload_whatever_the_content_type(
     assert response.json() == {"got": payload, "function": "OkFunction"}
 
 
-def test_a_chunked_body_is_read_whole(gateway: LambdaGateway) -> None:
+def test_a_chunked_body_is_read_whole(gateway: BackgroundServer) -> None:
     payload = {"snipe_id": "s-3", "padding": "x" * 70_000}
 
     def chunks() -> Iterator[bytes]:
@@ -253,7 +254,7 @@ def test_a_chunked_body_is_read_whole(gateway: LambdaGateway) -> None:
 
 
 def test_raw_function_error_headers_and_body(
-    gateway: LambdaGateway, moto: tuple[aws.MotoServer, dict[str, str]]
+    gateway: BackgroundServer, moto: tuple[aws.MotoServer, dict[str, str]]
 ) -> None:
     response = httpx.post(
         gateway.url + _invocations(moto[1]["FailingFunction"]),
@@ -267,7 +268,7 @@ def test_raw_function_error_headers_and_body(
 
 
 def test_an_invoke_signed_for_another_service_still_reaches_lambda(
-    gateway: LambdaGateway,
+    gateway: BackgroundServer,
 ) -> None:
     response = httpx.post(
         gateway.url + _invocations("OkFunction"),
@@ -300,7 +301,7 @@ def test_moto_alone_sends_an_unsigned_invoke_astray(
 # --------------------------------------------------------------------------- #
 # The gateway only
 # --------------------------------------------------------------------------- #
-def test_gateway_serves_invoke_only(gateway: LambdaGateway) -> None:
+def test_gateway_serves_invoke_only(gateway: BackgroundServer) -> None:
     listing = httpx.get(f"{gateway.url}/2015-03-31/functions/")
     dynamodb = httpx.post(
         f"{gateway.url}/",
@@ -313,7 +314,7 @@ def test_gateway_serves_invoke_only(gateway: LambdaGateway) -> None:
         assert response.headers["x-amzn-errortype"] == "UnknownOperationException"
 
 
-def test_gateway_runs_invocations_concurrently(gateway: LambdaGateway) -> None:
+def test_gateway_runs_invocations_concurrently(gateway: BackgroundServer) -> None:
     results: list[float] = []
 
     def call() -> None:
@@ -335,7 +336,7 @@ def test_gateway_runs_invocations_concurrently(gateway: LambdaGateway) -> None:
 
 
 def test_gateway_reports_an_unreachable_moto_as_a_lambda_service_error() -> None:
-    with LambdaGateway("http://127.0.0.1:9") as gateway:  # nothing listens on 9
+    with LambdaGateway("http://127.0.0.1:9").serve() as gateway:  # nothing listens on 9
         lambda_ = _client("lambda", gateway.url, retries={"max_attempts": 1})
         with pytest.raises(lambda_.exceptions.ServiceException):
             lambda_.invoke(FunctionName="OkFunction", Payload=b"{}")
