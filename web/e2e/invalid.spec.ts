@@ -36,6 +36,11 @@ test("invalid max bid and offset: inline field errors, nothing stored", async ({
   await expect(maxBid).toHaveText("The maximum bid must be at least $80.00.");
   await expect(offset).toBeHidden();
 
+  // Not an amount: the form's words, not the API's ("as a string").
+  await page.getByLabel(/Your maximum bid/).fill("ten");
+  await page.getByRole("button", { name: "Schedule snipe" }).click();
+  await expect(maxBid).toHaveText("Enter an amount greater than zero, e.g. 12.34.");
+
   // An unknown item: the lookup says so.
   await page.getByLabel("eBay listing URL or item number").fill("999999999999");
   await page.getByRole("button", { name: "Look up" }).click();

@@ -25,7 +25,7 @@ test("two users never see each other's snipes", async ({ browser, request }) => 
 
   // The same browser tab, one user after the other: no cached leftovers.
   await alicePage.getByRole("button", { name: "Sign out" }).click();
-  await expect(alicePage).toHaveURL(/\/signin/);
+  await expect(alicePage).toHaveURL(/\/signin$/); // signed out on purpose: no ?next=
   await signIn(alicePage, bob);
   await expect(alicePage.getByTestId("empty")).toBeVisible();
   await expect(alicePage.getByText(title)).toHaveCount(0);

@@ -17,7 +17,7 @@ const NAV = [
 
 /** Header, navigation, and the sign-in guard for every page but /signin. */
 export function Shell({ children }: { children: React.ReactNode }) {
-  const { session, signOut } = useAuth();
+  const { session, signOut, signedOut } = useAuth();
   const pathname = usePathname() ?? "/";
   const router = useRouter();
   const isPublic = PUBLIC_PATHS.has(pathname);
@@ -25,10 +25,12 @@ export function Shell({ children }: { children: React.ReactNode }) {
 
   useEffect(() => {
     if (session === null && !isPublic) {
+      // After "Sign out" there is nothing to come back to; otherwise (a link
+      // opened signed out, an expired session) sign-in returns here.
       const query = typeof window === "undefined" ? "" : window.location.search;
-      router.replace(`/signin?next=${encodeURIComponent(pathname + query)}`);
+      router.replace(signedOut ? "/signin" : `/signin?next=${encodeURIComponent(pathname + query)}`);
     }
-  }, [session, isPublic, pathname, router]);
+  }, [session, isPublic, pathname, router, signedOut]);
 
   const active = (href: string) =>
     href === "/snipes" ? pathname === "/snipes" || /^\/snipes\/(?!new)/.test(pathname) : pathname.startsWith(href);

@@ -31,6 +31,8 @@ type AuthState = {
   signInCognito: (returnTo: string) => Promise<void>;
   completeCognito: () => Promise<string>;
   signOut: (message?: string) => void;
+  /** true once the user signed out on purpose: /signin then offers no way back */
+  signedOut: boolean;
 };
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -49,6 +51,7 @@ function sessionOf(user: User): Session | null {
 export function AuthProvider({ config, children }: { config: AppConfig; children: React.ReactNode }) {
   const router = useRouter();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [signedOut, setSignedOut] = useState(false);
 
   const manager = useMemo(() => {
     if (config.auth.mode !== "cognito" || typeof window === "undefined") return null;
@@ -75,6 +78,7 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
       saveSession(null);
       void manager?.removeUser();
       setSignInMessage(message ?? null);
+      setSignedOut(!message);
       setSession(null);
       if (config.auth.mode === "cognito" && !message) {
         // Also end the Hosted UI's own session, or the next sign-in would skip the login.
@@ -107,6 +111,7 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
         const fresh = await devSignIn(config.apiUrl, userId);
         saveSession(fresh);
         setSignInMessage(null);
+        setSignedOut(false);
         setSession(fresh);
       },
       async signInCognito(returnTo: string) {
@@ -116,13 +121,15 @@ export function AuthProvider({ config, children }: { config: AppConfig; children
       async completeCognito() {
         if (!manager) throw new Error("Cognito sign-in is not configured");
         const user = await manager.signinRedirectCallback();
+        setSignedOut(false);
         setSession(sessionOf(user));
         const state = user.state as { returnTo?: unknown } | undefined;
         return typeof state?.returnTo === "string" && state.returnTo.startsWith("/") ? state.returnTo : "/snipes";
       },
       signOut,
+      signedOut,
     }),
-    [config, session, manager, signOut],
+    [config, session, manager, signOut, signedOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -7,6 +7,16 @@ import { ApiError, type FieldError } from "@/api/client";
  * starts each message with the field's path ("max_bid.value: must be ..."):
  * shown at its field, that path is dropped; under "" it is kept.
  */
+/**
+ * A form's own words where the API's speak to API clients: the form always
+ * sends the max bid as a string, so "as a string" would only puzzle a person.
+ * Keyed by the error's loc after "body" and its type.
+ */
+const FORM_WORDS: Record<string, string> = {
+  "max_bid.value string_pattern_mismatch": "Enter an amount greater than zero, e.g. 12.34.",
+  "max_bid.value string_type": "Enter an amount greater than zero, e.g. 12.34.",
+};
+
 export function fieldErrorsByName(error: unknown, fields: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   if (!(error instanceof ApiError)) return out;
@@ -16,7 +26,7 @@ export function fieldErrorsByName(error: unknown, fields: readonly string[]): Re
     const name = parts.find((p) => fields.includes(p)) ?? "";
     const path = `${e.loc.slice(1).join(".")}: `;
     const text = name && e.message.startsWith(path) ? e.message.slice(path.length) : e.message;
-    const message = sentence(text.replace(/^Value error, /, ""));
+    const message = (name && FORM_WORDS[`${e.loc.slice(1).join(".")} ${e.type}`]) || sentence(text.replace(/^Value error, /, ""));
     out[name] = out[name] ? `${out[name]} ${message}` : message;
   }
   return out;
