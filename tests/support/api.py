@@ -9,6 +9,7 @@ registered in ``tests/unit/conftest.py``).
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 from collections.abc import Iterator
@@ -289,3 +290,14 @@ def outcome_counts(**counts: int) -> dict[str, int]:
     """``GET /api/stats``' counts of one currency: ``counts``, zero elsewhere."""
     keys = ("WON", "LOST", "SKIPPED", "FAILED", "CANCELLED", "active")
     return {key: counts.get(key, 0) for key in keys}
+
+
+def example_value(examples: dict[str, Any], name: str, **changes: Any) -> Any:
+    """A deep copy of the value of ``examples[name]`` (one of
+    ``api/examples.py``'s OpenAPI examples) with top-level ``changes``.
+
+    The examples are what the env fixture's default auction shows, so tests
+    compare with them instead of restating them."""
+    value = copy.deepcopy(examples[name]["value"])
+    value.update(changes)
+    return value

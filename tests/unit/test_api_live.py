@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 from urllib.parse import quote
 
+from api.examples import ITEM_PREVIEW_EXAMPLES
 from tests.support.api import (
     ITEM_ID,
     LEGACY_ID,
@@ -19,6 +20,7 @@ from tests.support.api import (
     assert_error,
     create,
     create_body,
+    example_value,
 )
 from tests.support.apigw import api_event, call
 from workflows import ebay_budget
@@ -113,25 +115,12 @@ def test_preview_by_id_number_and_url(env: Env) -> None:
         status, headers, body = get(f"/api/items/{ref}")
         assert status == 200, (ref, body)
         assert headers["x-server-time"] == "2026-05-01T12:00:00.000Z"
-        assert body == {
-            "item_id": ITEM_ID,
-            "legacy_item_id": LEGACY_ID,
-            "title": "Vintage Omega Seamaster 1968",
-            "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
-            "item_url": f"https://www.ebay.com/itm/{LEGACY_ID}",
-            "current_price": {"value": "127.50", "currency": "USD"},
-            "minimum_bid": {"value": "130.00", "currency": "USD"},
-            "bid_count": 7,
-            "end_at": "2026-05-01T13:00:00.000Z",
-            "time_left_seconds": 3600,
-            "buying_options": ["AUCTION"],
-            "snipeable": True,
-            "not_snipeable_reason": None,
-            "currency_decimals": 2,
-            "as_of": "2026-05-01T12:00:00.000Z",
-            "age_seconds": 0,
-            "server_time": "2026-05-01T12:00:00.000Z",
-        }
+        assert body == example_value(
+            ITEM_PREVIEW_EXAMPLES,
+            "auction",
+            as_of="2026-05-01T12:00:00.000Z",
+            age_seconds=0,
+        )
 
 
 def test_preview_says_why_an_item_cannot_be_sniped(env: Env) -> None:

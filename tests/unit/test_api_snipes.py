@@ -19,6 +19,7 @@ import jsonschema  # type: ignore[import-untyped]
 import pytest
 from botocore.stub import Stubber
 
+from api.examples import SCHEDULED_SNIPE_EXAMPLES
 from tests.support.api import (
     ALLOWED_ORIGIN,
     CLIENT_SECRET,
@@ -34,6 +35,7 @@ from tests.support.api import (
     assert_error,
     create,
     create_body,
+    example_value,
     openapi,
     schema_validator,
 )
@@ -66,43 +68,20 @@ def test_create_schedules_the_snipe_and_starts_its_execution(env: Env) -> None:
     snipe_id = body["snipe_id"]
     assert SNIPE_ID_PATTERN.fullmatch(snipe_id)
     end = START + timedelta(hours=1)
-    assert body == {
-        "snipe_id": snipe_id,
-        "status": "SCHEDULED",
-        "reason": None,
-        "item": {
-            "item_id": ITEM_ID,
-            "title": "Vintage Omega Seamaster 1968",
-            "image_url": "https://i.ebayimg.com/images/g/abc/s-l1600.jpg",
-            "item_url": f"https://www.ebay.com/itm/{LEGACY_ID}",
-            "seller": "watch_seller",
-            "end_at": "2026-05-01T13:00:00.000Z",
-            "current_price": {"value": "127.50", "currency": "USD"},
-        },
-        "max_bid": {"value": "250.00", "currency": "USD"},
-        "bid_offset_seconds": 4,
-        "plan": {
+    expected = example_value(
+        SCHEDULED_SNIPE_EXAMPLES,
+        "scheduled",
+        snipe_id=snipe_id,
+        bid_offset_seconds=4,
+        plan={
             "wake_at": "2026-05-01T12:59:46.000Z",  # end - 4 s - lead 10 s
             "fire_at": "2026-05-01T12:59:56.000Z",
             "end_at": "2026-05-01T13:00:00.000Z",
             "settle_at": "2026-05-01T13:00:15.000Z",  # end + settle 15 s
         },
-        "bid": None,
-        "result": None,
-        "notification": None,
-        "group_id": None,
-        "created_at": "2026-05-01T12:00:00.000Z",
-        "updated_at": "2026-05-01T12:00:00.000Z",
-        "live": {
-            "current_price": {"value": "127.50", "currency": "USD"},
-            "bid_count": 7,
-            "time_left_seconds": 3600,
-            "as_of": "2026-05-01T12:00:00.000Z",
-            "age_seconds": 0,
-        },
-        "server_time": "2026-05-01T12:00:00.000Z",
-        "warnings": [],
-    }
+    )
+    expected["live"].update(as_of="2026-05-01T12:00:00.000Z", age_seconds=0)
+    assert body == expected
 
     stored = env.store.get(snipe_id)
     assert stored.status is SnipeStatus.SCHEDULED
