@@ -116,6 +116,18 @@ def token_request(
     return client.post("/identity/v1/oauth2/token", data=data, auth=auth)
 
 
+def granted(
+    client: httpx.Client, data: dict[str, str], token_type: str
+) -> dict[str, Any]:
+    """The body of a token grant that succeeds with a two-hour ``token_type``."""
+    response = token_request(client, data)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    assert body["token_type"] == token_type
+    assert body["expires_in"] == 7200
+    return body
+
+
 def error_of(response: httpx.Response) -> dict[str, Any]:
     errors = response.json()["errors"]
     assert len(errors) == 1
@@ -148,14 +160,34 @@ def price(sim: EbaySimulator, item_id: str) -> str:
     return value
 
 
+def alice_bidding(
+    sim: EbaySimulator, end_in_s: float = 30, **fields: Any
+) -> tuple[Auction, str]:
+    """A $10.00 auction (with ``fields``) and an access token for alice."""
+    auction = sim.create_auction(start_price="10.00", end_in_s=end_in_s, **fields)
+    return auction, sim.issue_access_token("alice")
+
+
 def two_bidders(
     sim: EbaySimulator, end_in_s: float = 30, reserve_price: str | None = None
 ) -> tuple[Auction, str, str]:
     """A $10.00 auction and access tokens for its bidders alice and bob."""
-    auction = sim.create_auction(
-        start_price="10.00", reserve_price=reserve_price, end_in_s=end_in_s
-    )
-    return auction, sim.issue_access_token("alice"), sim.issue_access_token("bob")
+    auction, alice = alice_bidding(sim, end_in_s=end_in_s, reserve_price=reserve_price)
+    return auction, alice, sim.issue_access_token("bob")
+
+
+def alice_then_bob(
+    sim: EbaySimulator,
+    client: httpx.Client,
+    alice_max: str,
+    bob_max: str,
+    end_in_s: float = 30,
+) -> tuple[Auction, str, str]:
+    """``two_bidders``, then alice's and bob's proxy bids over HTTP, both taken."""
+    auction, alice, bob = two_bidders(sim, end_in_s=end_in_s)
+    for token, max_amount in ((alice, alice_max), (bob, bob_max)):
+        assert bid(client, token, auction.item_id, max_amount).status_code == 200
+    return auction, alice, bob
 
 
 # -- money helpers ------------------------------------------------------------
@@ -241,19 +273,15 @@ def test_two_bidders_price_is_second_max_plus_increment(
 def test_new_leader_price_never_above_their_max(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction, alice, bob = two_bidders(sim)
-    assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     # Bob outbids by less than a full increment: he pays his own max.
-    assert bid(client, bob, auction.item_id, "20.10").status_code == 200
+    auction, alice, bob = alice_then_bob(sim, client, "20.00", "20.10")
     assert price(sim, auction.item_id) == "20.10"
     assert bidding(client, bob, auction.item_id).json()["highBidder"] is True
     assert bidding(client, alice, auction.item_id).json()["highBidder"] is False
 
 
 def test_tie_goes_to_the_earlier_bid(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction, alice, bob = two_bidders(sim)
-    assert bid(client, alice, auction.item_id, "20.00").status_code == 200
-    assert bid(client, bob, auction.item_id, "20.00").status_code == 200
+    auction, _, bob = alice_then_bob(sim, client, "20.00", "20.00")
     assert price(sim, auction.item_id) == "20.00"
     assert sim.auction_state(auction.item_id)["high_bidder"] == "alice"
     assert bidding(client, bob, auction.item_id).json()["highBidder"] is False
@@ -272,9 +300,7 @@ def test_raised_max_loses_tie_to_an_earlier_equal_max(sim: EbaySimulator) -> Non
 def test_raising_own_max_does_not_raise_the_price(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction, alice, bob = two_bidders(sim)
-    assert bid(client, alice, auction.item_id, "20.00").status_code == 200
-    assert bid(client, bob, auction.item_id, "15.00").status_code == 200
+    auction, alice, _ = alice_then_bob(sim, client, "20.00", "15.00")
     assert price(sim, auction.item_id) == "15.50"
     assert bid(client, alice, auction.item_id, "30.00").status_code == 200
     assert price(sim, auction.item_id) == "15.50"
@@ -301,10 +327,7 @@ def test_leader_may_raise_below_minimum_price_to_bid(sim: EbaySimulator) -> None
 def test_raising_own_max_meets_the_reserve(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(
-        start_price="10.00", reserve_price="25.00", end_in_s=30
-    )
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, reserve_price="25.00")
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     # Below the reserve, the whole max is used to try to meet it.
     assert price(sim, auction.item_id) == "20.00"
@@ -330,8 +353,7 @@ def test_price_jumps_to_reserve_then_proxy_bidding_continues(
 def test_reserve_not_met_at_end_nobody_wins(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", reserve_price="50.00", end_in_s=1)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, end_in_s=1, reserve_price="50.00")
     assert bid(client, alice, auction.item_id, "30.00").status_code == 200
     assert bidding(client, alice, auction.item_id).json()["highBidder"] is True
     wait_until_past(auction.end_time)
@@ -392,8 +414,7 @@ def test_bid_too_low(sim: EbaySimulator, client: httpx.Client) -> None:
 
 
 def test_bid_after_end(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=0.5)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, end_in_s=0.5)
     wait_until_past(auction.end_time)
     assert_offer_error(bid(client, alice, auction.item_id, "50.00"), 409, 120012)
     assert sim.auction_state(auction.item_id)["bid_count"] == 0
@@ -402,8 +423,7 @@ def test_bid_after_end(sim: EbaySimulator, client: httpx.Client) -> None:
 def test_cannot_lower_or_repeat_proxy_bid(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim)
     assert bid(client, alice, auction.item_id, "30.00").status_code == 200
     assert_offer_error(bid(client, alice, auction.item_id, "20.00"), 409, 120010)
     assert_offer_error(bid(client, alice, auction.item_id, "30.00"), 409, 120010)
@@ -432,8 +452,7 @@ def test_bid_request_validation(
     status: int,
     error_id: int,
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim)
     response = client.post(
         f"{OFFER}/{enc(auction.item_id)}/place_proxy_bid",
         headers=offer_headers(alice),
@@ -443,8 +462,7 @@ def test_bid_request_validation(
 
 
 def test_marketplace_header(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim)
     missing = bid(client, alice, auction.item_id, "20.00", marketplace=None)
     assert_offer_error(missing, 400, 120015)
     unsupported = bid(client, alice, auction.item_id, "20.00", marketplace="EBAY_XX")
@@ -470,8 +488,7 @@ def test_seller_cannot_bid(sim: EbaySimulator, client: httpx.Client) -> None:
 def test_unknown_item_and_no_bidding_activity(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim)
     assert_offer_error(bid(client, alice, "v1|111111111111|0", "20.00"), 404, 120001)
     assert_offer_error(bidding(client, alice, "v1|111111111111|0"), 404, 120001)
     response = bidding(client, alice, auction.item_id)
@@ -483,10 +500,7 @@ def test_unknown_item_and_no_bidding_activity(
 def test_buy_it_now_removed_by_first_bid(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(
-        start_price="10.00", buy_it_now_price="50.00", end_in_s=30
-    )
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, buy_it_now_price="50.00")
     item = get_item(client, alice, auction.item_id).json()
     assert item["buyingOptions"] == ["AUCTION", "FIXED_PRICE"]
     assert item["price"] == {"currency": "USD", "value": "50.00"}
@@ -503,10 +517,7 @@ def test_buy_it_now_removed_by_first_bid(
 
 
 def test_buy_it_now_ends_the_auction(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(
-        start_price="10.00", buy_it_now_price="50.00", end_in_s=30
-    )
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, buy_it_now_price="50.00")
     response = client.post(
         f"/sim/auctions/{enc(auction.item_id)}/buy_it_now", json={"buyer": "carol"}
     )
@@ -540,9 +551,7 @@ def test_end_early(sim: EbaySimulator, client: httpx.Client) -> None:
 def test_get_bidding_ended_winner_and_loser(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction, alice, bob = two_bidders(sim, end_in_s=1)
-    assert bid(client, alice, auction.item_id, "20.00").status_code == 200
-    assert bid(client, bob, auction.item_id, "18.00").status_code == 200
+    auction, alice, bob = alice_then_bob(sim, client, "20.00", "18.00", end_in_s=1)
     assert bidding(client, alice, auction.item_id).json()["auctionStatus"] == "ACTIVE"
     wait_until_past(auction.end_time)
     won = bidding(client, alice, auction.item_id).json()
@@ -563,8 +572,7 @@ def test_get_bidding_ended_winner_and_loser(
 def test_settle_delay_keeps_reporting_active(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=0.5, settle_delay_s=1.0)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, end_in_s=0.5, settle_delay_s=1.0)
     assert bid(client, alice, auction.item_id, "20.00").status_code == 200
     wait_until_past(auction.end_time)
     body = bidding(client, alice, auction.item_id).json()
@@ -640,13 +648,11 @@ def test_rival_via_admin_http(sim: EbaySimulator, client: httpx.Client) -> None:
 
 
 def test_client_credentials_grant(sim: EbaySimulator, client: httpx.Client) -> None:
-    response = token_request(
-        client, {"grant_type": "client_credentials", "scope": API_SCOPE}
+    body = granted(
+        client,
+        {"grant_type": "client_credentials", "scope": API_SCOPE},
+        "Application Access Token",
     )
-    assert response.status_code == 200
-    body = response.json()
-    assert body["token_type"] == "Application Access Token"
-    assert body["expires_in"] == 7200
     assert body["access_token"].startswith("v^1.1#")
     auction = sim.create_auction(end_in_s=30)
     assert get_item(client, body["access_token"], auction.item_id).status_code == 200
@@ -696,13 +702,11 @@ def test_refresh_grant_revocation_and_scopes(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
     refresh = sim.register_user("alice")
-    response = token_request(
-        client, {"grant_type": "refresh_token", "refresh_token": refresh}
+    body = granted(
+        client,
+        {"grant_type": "refresh_token", "refresh_token": refresh},
+        "User Access Token",
     )
-    assert response.status_code == 200
-    body = response.json()
-    assert body["token_type"] == "User Access Token"
-    assert body["expires_in"] == 7200
     assert "refresh_token" not in body
 
     too_wide = token_request(
@@ -772,11 +776,7 @@ def test_authorization_code_grant(sim: EbaySimulator, client: httpx.Client) -> N
     assert wrong_ru.json()["error"] == "invalid_grant"
 
     exchange = {"grant_type": "authorization_code", "code": code, "redirect_uri": RU}
-    response = token_request(client, exchange)
-    assert response.status_code == 200
-    body = response.json()
-    assert body["token_type"] == "User Access Token"
-    assert body["expires_in"] == 7200
+    body = granted(client, exchange, "User Access Token")
     assert body["refresh_token_expires_in"] == 47304000
     assert body["refresh_token"].startswith("v^1.1#")
 
@@ -955,8 +955,7 @@ def test_fixed_price_listing(sim: EbaySimulator, client: httpx.Client) -> None:
 
 
 def test_status_fault_with_count(sim: EbaySimulator, client: httpx.Client) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim)
     sim.inject_fault("place_proxy_bid", status=503, count=2)
     for _ in range(2):
         response = bid(client, alice, auction.item_id, "20.00")
@@ -1045,8 +1044,7 @@ def test_latency_fault_and_arrival_time(
 def test_timeout_fault_places_the_bid_but_client_times_out(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=30)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim)
     sim.inject_fault("place_proxy_bid", timeout_s=1.0, count=1)
     with pytest.raises(httpx.ReadTimeout):
         client.post(
@@ -1063,8 +1061,7 @@ def test_timeout_fault_places_the_bid_but_client_times_out(
 def test_latency_pushes_a_bid_past_the_end(
     sim: EbaySimulator, client: httpx.Client
 ) -> None:
-    auction = sim.create_auction(start_price="10.00", end_in_s=0.3)
-    alice = sim.issue_access_token("alice")
+    auction, alice = alice_bidding(sim, end_in_s=0.3)
     sim.inject_fault("place_proxy_bid", latency_ms=500, count=1)
     response = bid(client, alice, auction.item_id, "20.00")
     assert_offer_error(response, 409, 120012)
