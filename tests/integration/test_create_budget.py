@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.stack import LocalStack
 from tests.support.apigw import api_event, call
+from tests.support.stack import post_snipe
 from workflows import budget
 
 # ApiFunction's client limits (template.yaml): 22 s for the write chain, more
@@ -31,18 +32,7 @@ def user(stack: LocalStack) -> Iterator[tuple[str, str]]:
 
 
 def _create(user: tuple[str, str], item_id: str) -> tuple[int, object]:
-    status, _, body = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=user,
-            body={
-                "item_id": item_id,
-                "max_bid": {"value": "20.00", "currency": "USD"},
-                "bid_offset_seconds": 3,
-            },
-        )
-    )
+    status, _, body = post_snipe(user, item_id, "20.00", bid_offset_seconds=3)
     return status, body
 
 

@@ -104,18 +104,7 @@ def clock_at(stack: LocalStack) -> Iterator[Callable[[datetime], None]]:
 
 
 def create_snipe(user: User, item_id: str, offset: int = 6) -> dict[str, Any]:
-    status, _, body = call(
-        api_event(
-            "POST",
-            "/api/snipes",
-            user=user,
-            body={
-                "item_id": item_id,
-                "max_bid": {"value": "25.00", "currency": "USD"},
-                "bid_offset_seconds": offset,
-            },
-        )
-    )
+    status, _, body = post_snipe(user, item_id, bid_offset_seconds=offset)
     assert status == 201, body
     return dict(body)
 
