@@ -53,6 +53,13 @@ def _ops(
     return code, captured.out, captured.err
 
 
+def _waiting_snipe(scenario: Scenario) -> tuple[str, str]:
+    """(item id, snipe id) of a snipe (max 40.00, 2 s offset) on an auction
+    ending in two minutes: its execution is still waiting."""
+    item = scenario.auction(end_in_s=120)
+    return item, scenario.create(item, max_bid="40.00", offset=2)["snipe_id"]
+
+
 def test_show_find_and_resend_a_won_snipe(
     scenario: Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -111,8 +118,7 @@ def test_cancel_stuck_and_refusals(
     scenario: Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = scenario.stack
-    item = scenario.auction(end_in_s=120)
-    snipe_id = scenario.create(item, max_bid="40.00", offset=2)["snipe_id"]
+    item, snipe_id = _waiting_snipe(scenario)
 
     # Not stuck now; stuck two hours after the end
     assert _operator(stack).stuck(margin=timedelta(minutes=30)) == []
@@ -155,8 +161,7 @@ def test_redrive_calls_redrive_execution_on_the_current_execution(
     scenario: Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = scenario.stack
-    item = scenario.auction(end_in_s=120)
-    snipe_id = scenario.create(item, max_bid="40.00", offset=2)["snipe_id"]
+    _, snipe_id = _waiting_snipe(scenario)
     operator = _operator(stack)
     arn = operator.execution_arn(snipe_id)
     client = boto3.client("stepfunctions", region_name=stack.aws.region)
