@@ -38,6 +38,7 @@ from sandbox import task_faults
 from sandbox.aws import ACCOUNT_ID
 from sandbox.stack import LocalStack, StackConfig, local_stack
 from tests.support.apigw import api_event, call
+from tests.support.scenarios import compressed_reconciliation
 from tests.support.stack import wait_until_waiting
 from workflows.models import NotificationStatus, Reason, Snipe, SnipeStatus
 from workflows.notifications import SYSTEM_FAILURES
@@ -46,12 +47,7 @@ pytestmark = pytest.mark.scenario
 
 LEAD_S = 3.0
 PATIENCE_S = 14.0
-COMPRESSED = {
-    "SNIPE_RECHECK_FIRST_SECONDS": "1",
-    "SNIPE_RECHECK_MAX_SECONDS": "2",
-    "SNIPE_PENDING_EMAIL_AFTER_SECONDS": "3",
-    "SNIPE_RESULT_PATIENCE_SECONDS": str(PATIENCE_S),
-}
+COMPRESSED = compressed_reconciliation(pending_email_after_s=3, patience_s=PATIENCE_S)
 
 
 @dataclass

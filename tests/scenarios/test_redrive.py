@@ -19,19 +19,14 @@ import pytest
 
 from sandbox import task_faults
 from sandbox.stack import LocalStack, StackConfig, local_stack
-from tests.support.scenarios import Scenario
+from tests.support.scenarios import Scenario, compressed_reconciliation
 from workflows.models import NotificationStatus, Reason, SnipeStatus
 
 pytestmark = pytest.mark.scenario
 
 # Reconciliation compressed as in the fault campaign: RESULT_UNKNOWN 6 s
 # after the end.
-COMPRESSED = {
-    "SNIPE_RECHECK_FIRST_SECONDS": "1",
-    "SNIPE_RECHECK_MAX_SECONDS": "2",
-    "SNIPE_PENDING_EMAIL_AFTER_SECONDS": "2",
-    "SNIPE_RESULT_PATIENCE_SECONDS": "6",
-}
+COMPRESSED = compressed_reconciliation(pending_email_after_s=2, patience_s=6)
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,20 @@ HAPPY_PATH = [
 ]
 
 
+def compressed_reconciliation(
+    pending_email_after_s: float, patience_s: float
+) -> dict[str, str]:
+    """Stack environment for result reconciliation compressed to seconds:
+    re-checks 1-2 s apart, the "result pending" email after
+    ``pending_email_after_s`` and RESULT_UNKNOWN after ``patience_s``."""
+    return {
+        "SNIPE_RECHECK_FIRST_SECONDS": "1",
+        "SNIPE_RECHECK_MAX_SECONDS": "2",
+        "SNIPE_PENDING_EMAIL_AFTER_SECONDS": str(pending_email_after_s),
+        "SNIPE_RESULT_PATIENCE_SECONDS": str(patience_s),
+    }
+
+
 @dataclass
 class Run:
     """One snipe's execution, finished."""
