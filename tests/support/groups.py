@@ -179,13 +179,7 @@ class GroupWorld:
         self, snipe: Snipe, to: SnipeStatus, reason: Reason | None
     ) -> Snipe:
         """A claimed snipe leaves BIDDING for ``to``, no bid recorded."""
-        return self.store.transition(
-            snipe.snipe_id,
-            allowed_from={SnipeStatus.BIDDING},
-            to=to,
-            reason=reason,
-            user_id=snipe.user_id,
-        )
+        return self._leave_bidding(snipe, to, reason=reason)
 
     def bid(self, snipe: Snipe) -> Snipe:
         """BIDDING -> BID_PLACED (what ``_record_bid`` writes)."""
@@ -196,12 +190,17 @@ class GroupWorld:
             sent_at=START,
             fire_error_us=0,
         )
+        bid = record.model_dump(mode="json")
+        return self._leave_bidding(snipe, SnipeStatus.BID_PLACED, fields={"bid": bid})
+
+    def _leave_bidding(self, snipe: Snipe, to: SnipeStatus, **changes: Any) -> Snipe:
+        """The bid task moves its claimed snipe from BIDDING to ``to``."""
         return self.store.transition(
             snipe.snipe_id,
             allowed_from={SnipeStatus.BIDDING},
-            to=SnipeStatus.BID_PLACED,
-            fields={"bid": record.model_dump(mode="json")},
+            to=to,
             user_id=snipe.user_id,
+            **changes,
         )
 
     def settle(self, snipe: Snipe, status: SnipeStatus) -> SnipeStatus:
