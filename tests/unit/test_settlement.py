@@ -60,12 +60,8 @@ def test_the_send_log_gives_the_first_send_as_the_fire_time(world: GroupWorld) -
         BidSend(sent_at=first, outcome=SendOutcome.UNKNOWN, detail="ReadTimeout"),
         BidSend(sent_at=first + timedelta(seconds=1), outcome=SendOutcome.UNKNOWN),
     ]
-    world.store.transition(
-        snipe.snipe_id,
-        allowed_from={SnipeStatus.BIDDING},
-        to=SnipeStatus.BIDDING,
-        fields={"bid_sends": [s.model_dump(mode="json") for s in sends]},
-        user_id=snipe.user_id,
+    world.store.record_fields(
+        snipe, {"bid_sends": [s.model_dump(mode="json") for s in sends]}
     )
     world.ebay.state[snipe.item.item_id] = "LOST"
     assert _check(world, snipe).status is SnipeStatus.LOST
