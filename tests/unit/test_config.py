@@ -18,31 +18,32 @@ REQUIRED = {
 
 
 def test_fields_come_from_their_upper_case_variables() -> None:
+    texts = {
+        **REQUIRED,
+        "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:s",
+        "EBAY_API_BASE_URL": "https://api.sandbox.ebay.com",
+        "EBAY_RU_NAME": "ru",
+    }
+    parsed: dict[str, tuple[str, float]] = {  # variable: (value, setting)
+        "SNIPE_LEAD_SECONDS": ("12.5", 12.5),
+        "SNIPE_SETTLE_SECONDS": ("0", 0.0),
+        "MAX_ACTIVE_SNIPES_PER_USER": ("7", 7),
+        "MAX_REQUEST_BODY_BYTES": ("2048", 2048),
+    }
+    origins = "https://a.example, https://b.example"
+
     settings = Settings.from_env(
         {
-            **REQUIRED,
-            "STATE_MACHINE_ARN": "arn:aws:states:us-east-1:1:stateMachine:s",
-            "EBAY_API_BASE_URL": "https://api.sandbox.ebay.com",
-            "EBAY_RU_NAME": "ru",
-            "SNIPE_LEAD_SECONDS": "12.5",
-            "SNIPE_SETTLE_SECONDS": "0",
-            "MAX_ACTIVE_SNIPES_PER_USER": "7",
-            "MAX_REQUEST_BODY_BYTES": "2048",
-            "CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example",
+            **texts,
+            **{variable: value for variable, (value, _) in parsed.items()},
+            "CORS_ALLOWED_ORIGINS": origins,
         }
     )
 
-    assert settings.table_name == "snipes"
-    assert settings.app_secrets_arn == REQUIRED["APP_SECRETS_ARN"]
-    assert settings.token_kms_key_id == "alias/tokens"
-    assert settings.email_from == "sniper@example.com"
-    assert settings.state_machine_arn == "arn:aws:states:us-east-1:1:stateMachine:s"
-    assert settings.ebay_api_base_url == "https://api.sandbox.ebay.com"
-    assert settings.ebay_ru_name == "ru"
-    assert settings.snipe_lead_seconds == 12.5
-    assert settings.snipe_settle_seconds == 0.0
-    assert settings.max_active_snipes_per_user == 7
-    assert settings.max_request_body_bytes == 2048
+    for variable, text in texts.items():
+        assert getattr(settings, variable.lower()) == text, variable
+    for variable, (_, setting) in parsed.items():
+        assert getattr(settings, variable.lower()) == setting, variable
     assert settings.cors_origins == ["https://a.example", "https://b.example"]
 
 
