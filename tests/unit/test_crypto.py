@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -88,6 +89,18 @@ def _open_fails(vault: TokenVault, sealed: Any, match: str | None = None) -> str
     message = str(caught.value)
     assert TOKEN not in message and "CANARY" not in message
     return message
+
+
+@contextmanager
+def _kms_refusing(
+    kms: KMSClient, code: str, http_status: int, *operations: str
+) -> Iterator[None]:
+    """KMS answers ``operations``, one call each in order, with the error
+    ``code`` and ``http_status``."""
+    with Stubber(kms) as stubber:
+        for operation in operations:
+            stubber.add_client_error(operation, code, http_status_code=http_status)
+        yield
 
 
 # --- the test double: moto's KMS has the semantics the vault relies on --------
@@ -465,9 +478,7 @@ def test_transient_kms_errors_are_store_unavailable(
 ) -> None:
     sealed = vault.seal(TOKEN, user_id=USER, purpose=PURPOSE)
 
-    with Stubber(kms) as stubber:
-        stubber.add_client_error("encrypt", code, http_status_code=500)
-        stubber.add_client_error("decrypt", code, http_status_code=500)
+    with _kms_refusing(kms, code, 500, "encrypt", "decrypt"):
         with pytest.raises(StoreUnavailable) as sealing:
             vault.seal(TOKEN, user_id=USER, purpose=PURPOSE)
         with pytest.raises(StoreUnavailable) as opening:
@@ -518,10 +529,11 @@ def test_an_unreachable_kms_is_store_unavailable(key_id: str) -> None:
 def test_an_encrypt_refusal_is_token_encryption_failed(
     kms: KMSClient, vault: TokenVault, code: str
 ) -> None:
-    with Stubber(kms) as stubber:
-        stubber.add_client_error("encrypt", code, http_status_code=400)
-        with pytest.raises(TokenEncryptionFailed) as caught:
-            vault.seal(TOKEN, user_id=USER, purpose=PURPOSE)
+    with (
+        _kms_refusing(kms, code, 400, "encrypt"),
+        pytest.raises(TokenEncryptionFailed) as caught,
+    ):
+        vault.seal(TOKEN, user_id=USER, purpose=PURPOSE)
     assert code in str(caught.value)
     assert TOKEN not in str(caught.value)
     assert not isinstance(caught.value, StoreUnavailable)
@@ -543,8 +555,7 @@ def test_a_decrypt_refusal_is_token_decryption_failed(
 ) -> None:
     sealed = vault.seal(TOKEN, user_id=USER, purpose=PURPOSE)
 
-    with Stubber(kms) as stubber:
-        stubber.add_client_error("decrypt", code, http_status_code=400)
+    with _kms_refusing(kms, code, 400, "decrypt"):
         message = _open_fails(vault, sealed)
     assert code in message
 
