@@ -170,6 +170,11 @@ class GroupWorld:
             user_id=self.user_id,
         )
 
+    def placed(self, group_id: str | None) -> Snipe:
+        """A new snipe in ``group_id`` that claimed, passed the group check and
+        bid (BID_PLACED)."""
+        return self.bid(self.claim_and_check(self.snipe(group_id).snipe_id))
+
     def claim_and_check(self, snipe_id: str) -> Snipe:
         """Claim, then the group check: the snipe that may bid (raises
         ``SnipeSkipped`` when the group is satisfied)."""

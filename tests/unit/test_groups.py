@@ -28,7 +28,7 @@ from workflows.errors import (
     WinsWantedTooLow,
 )
 from workflows.groups import CreateGroupRequest, UpdateGroupRequest
-from workflows.models import REASON_TEXT, Reason, SnipeStatus
+from workflows.models import REASON_TEXT, Group, Reason, Snipe, SnipeStatus
 from workflows.settlement import CheckResultInput, check_result
 from workflows.store import SlotReservation
 
@@ -45,6 +45,12 @@ def world() -> Iterator[GroupWorld]:
 def slots(world: GroupWorld, group_id: str) -> tuple[int, set[str]]:
     group = world.store.get_group(group_id)
     return group.slots_used, set(group.holders)
+
+
+def _one_win_group_with_a_bid(world: GroupWorld) -> tuple[Group, Snipe]:
+    """A group that wants one win, and its first member, which has bid."""
+    group = world.group(wins_wanted=1)
+    return group, world.placed(group.group_id)
 
 
 # --- CRUD ----------------------------------------------------------------------
@@ -254,8 +260,7 @@ def test_only_the_claiming_execution_reserves(world: GroupWorld) -> None:
 def test_a_placed_bid_gives_its_slot_back_only_when_it_cannot_win(
     world: GroupWorld, ending: SnipeStatus, reason: Reason | None, released: bool
 ) -> None:
-    group = world.group(wins_wanted=1)
-    placed = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    group, placed = _one_win_group_with_a_bid(world)
 
     ended = world.store.transition(
         placed.snipe_id,
@@ -299,7 +304,7 @@ def test_a_claimed_member_gives_its_slot_back_with_its_ending(
 
 def test_a_slot_is_given_back_once(world: GroupWorld) -> None:
     group = world.group(wins_wanted=2)
-    a = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    a = world.placed(group.group_id)
     world.claim_and_check(world.snipe(group.group_id).snipe_id)
     world.settle(a, SnipeStatus.LOST)
 
@@ -319,8 +324,7 @@ def test_a_slot_is_given_back_once(world: GroupWorld) -> None:
 def test_an_ending_after_the_group_was_deleted_still_succeeds(
     world: GroupWorld,
 ) -> None:
-    group = world.group(wins_wanted=1)
-    placed = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    group, placed = _one_win_group_with_a_bid(world)
     world.store.delete_group("user-g", group.group_id)  # members not detached yet
 
     lost = world.store.transition(
@@ -354,8 +358,7 @@ def test_a_refused_transition_of_a_holder_is_still_refused(world: GroupWorld) ->
 def test_an_earlier_member_eBay_reports_lost_is_settled_and_frees_the_slot(
     world: GroupWorld,
 ) -> None:
-    group = world.group(wins_wanted=1)
-    first = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    group, first = _one_win_group_with_a_bid(world)
     second = world.snipe(group.group_id)
     world.ebay.state[first.item.item_id] = "LOST"  # ended, someone else on top
 
@@ -377,8 +380,7 @@ def test_an_earlier_member_eBay_reports_lost_is_settled_and_frees_the_slot(
 def test_an_earlier_member_that_won_or_may_win_satisfies_the_group(
     world: GroupWorld, answer: str
 ) -> None:
-    group = world.group(wins_wanted=1)
-    first = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    group, first = _one_win_group_with_a_bid(world)
     world.ebay.state[first.item.item_id] = answer
 
     with pytest.raises(SnipeSkipped):
@@ -387,8 +389,7 @@ def test_an_earlier_member_that_won_or_may_win_satisfies_the_group(
 
 
 def test_a_won_member_is_not_asked_again(world: GroupWorld) -> None:
-    group = world.group(wins_wanted=1)
-    first = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    group, first = _one_win_group_with_a_bid(world)
     world.settle(first, SnipeStatus.WON)
     world.ebay.calls.clear()
 
@@ -471,8 +472,7 @@ def test_wins_wanted_two_lets_two_members_bid(world: GroupWorld) -> None:
 def test_check_result_keeps_a_loss_recorded_while_it_asked_ebay(
     world: GroupWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    group = world.group(wins_wanted=1)
-    first = world.bid(world.claim_and_check(world.snipe(group.group_id).snipe_id))
+    group, first = _one_win_group_with_a_bid(world)
     world.ebay.state[first.item.item_id] = "LOST"
     monkeypatch.setattr(
         "workflows.settlement.user_access_token", lambda *a, **k: (TOKEN, "CACHED")
