@@ -51,6 +51,7 @@ from tests.support.ebay_samples import (
     ebay_errors,
     token_json,
 )
+from tests.support.http import TRANSPORT_FAILURES, answer
 from workflows.ebay import (
     APP_SCOPE,
     OFFER_SCOPE,
@@ -596,10 +597,7 @@ def test_get_item_persistent_401_is_auth_error(
         (httpx.Response(502, text="<html>Bad gateway</html>"), 502),
         (httpx.Response(503), 503),
         (httpx.Response(429, json={}), 429),
-        (httpx.ConnectError("connection refused"), None),
-        (httpx.ConnectTimeout("connect timed out"), None),
-        (httpx.ReadTimeout("read timed out"), None),
-        (httpx.RemoteProtocolError("peer closed"), None),
+        *TRANSPORT_FAILURES,
     ],
 )
 def test_transient_failures_are_unavailable(
@@ -610,13 +608,8 @@ def test_transient_failures_are_unavailable(
     response: httpx.Response | Exception,
     status: int | None,
 ) -> None:
-    kwargs = (
-        {"side_effect": response}
-        if isinstance(response, Exception)
-        else {"return_value": response}
-    )
-    respx_mock.get(ITEM_URL).mock(**kwargs)
-    respx_mock.get(BIDDING_URL).mock(**kwargs)
+    answer(respx_mock.get(ITEM_URL), response)
+    answer(respx_mock.get(BIDDING_URL), response)
 
     with pytest.raises(EbayUnavailable) as browse:
         client.get_item(ItemRef("restful", ITEM_ID))

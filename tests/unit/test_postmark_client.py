@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 
+from tests.support.http import TRANSPORT_FAILURES, answer
 from workflows.postmark import (
     EmailMessage,
     PostmarkClient,
@@ -153,9 +154,7 @@ def test_rejections(
         (httpx.Response(429, json={"ErrorCode": 429, "Message": "Rate limit"}), 429),
         (httpx.Response(500, json={"ErrorCode": 0, "Message": "oops"}), 500),
         (httpx.Response(503, text="unavailable"), 503),
-        (httpx.ConnectError("refused"), None),
-        (httpx.ReadTimeout("timed out"), None),
-        (httpx.ConnectTimeout("timed out"), None),
+        *TRANSPORT_FAILURES,
     ],
 )
 def test_transient_failures(
@@ -164,10 +163,7 @@ def test_transient_failures(
     response: httpx.Response | Exception,
     status: int | None,
 ) -> None:
-    if isinstance(response, Exception):
-        respx_mock.post(EMAIL_URL).mock(side_effect=response)
-    else:
-        respx_mock.post(EMAIL_URL).mock(return_value=response)
+    answer(respx_mock.post(EMAIL_URL), response)
 
     with pytest.raises(PostmarkUnavailable) as info:
         client.send(MESSAGE)
