@@ -262,6 +262,13 @@ def create(env: Env, user: tuple[str, str] = ("user-a", "a@example.com")) -> str
     return snipe_id
 
 
+def scheduled_snipe(env: Env) -> str:
+    """The default user links eBay and snipes the default auction: the id."""
+    env.link()
+    env.auction()
+    return create(env)
+
+
 def assert_error(
     result: tuple[int, dict[str, str], Any], status: int, code: str
 ) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from tests.support.api import (
     create,
     create_body,
     make_settings,
+    scheduled_snipe,
 )
 from tests.support.apigw import DEFAULT_USER, USER_B, api_event, call
 from workflows.config import Settings
@@ -87,9 +88,7 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_creating_beyond_the_cap_is_429_and_creates_nothing(env: Env) -> None:
     set_limits(env, max_active_snipes_per_user=2)
-    env.link()
-    env.auction()
-    create(env)
+    scheduled_snipe(env)
     create(env)
     item_requests = len(env.ebay.item_requests)
 
@@ -128,9 +127,7 @@ def test_only_active_snipes_count_toward_the_cap(env: Env) -> None:
 @pytest.mark.parametrize("final", [SnipeStatus.WON, SnipeStatus.FAILED])
 def test_finished_snipes_free_their_place(env: Env, final: SnipeStatus) -> None:
     set_limits(env, max_active_snipes_per_user=1)
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     env.store.transition(snipe_id, allowed_from={SnipeStatus.SCHEDULED}, to=final)
 
     create(env)
@@ -332,12 +329,6 @@ class Case:
     event: Callable[[Env, pytest.MonkeyPatch], dict[str, Any]]
 
 
-def _ready(env: Env) -> str:
-    env.link()
-    env.auction()
-    return create(env)
-
-
 def _create_event(env: Env) -> dict[str, Any]:
     env.link()
     env.auction()
@@ -346,7 +337,7 @@ def _create_event(env: Env) -> dict[str, Any]:
 
 def _over_the_cap_event(env: Env) -> dict[str, Any]:
     set_limits(env, max_active_snipes_per_user=1)
-    _ready(env)
+    scheduled_snipe(env)
     return api_event("POST", "/api/snipes", body=create_body())
 
 
@@ -371,8 +362,14 @@ CASES = [
     Case("openapi", 200, lambda e, m: api_event("GET", "/api/openapi.json", user=None)),
     Case("create", 201, lambda e, m: _create_event(e)),
     Case("list", 200, lambda e, m: api_event("GET", "/api/snipes")),
-    Case("get", 200, lambda e, m: api_event("GET", f"/api/snipes/{_ready(e)}")),
-    Case("cancel", 200, lambda e, m: api_event("DELETE", f"/api/snipes/{_ready(e)}")),
+    Case(
+        "get", 200, lambda e, m: api_event("GET", f"/api/snipes/{scheduled_snipe(e)}")
+    ),
+    Case(
+        "cancel",
+        200,
+        lambda e, m: api_event("DELETE", f"/api/snipes/{scheduled_snipe(e)}"),
+    ),
     Case(
         "cors actual request",
         200,

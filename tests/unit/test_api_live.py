@@ -21,6 +21,7 @@ from tests.support.api import (
     create,
     create_body,
     example_value,
+    scheduled_snipe,
 )
 from tests.support.apigw import api_event, call
 from workflows import ebay_budget
@@ -38,9 +39,7 @@ def get(path: str, **kwargs: Any) -> tuple[int, dict[str, str], Any]:
 def test_a_second_active_snipe_on_the_same_item_is_409_with_the_first_id(
     env: Env,
 ) -> None:
-    env.link()
-    env.auction()
-    first = create(env)
+    first = scheduled_snipe(env)
 
     details = assert_error(
         call(api_event("POST", "/api/snipes", body=create_body())), 409, "SNIPE_EXISTS"
@@ -51,9 +50,7 @@ def test_a_second_active_snipe_on_the_same_item_is_409_with_the_first_id(
 
 
 def test_the_same_item_by_number_or_url_is_the_same_item(env: Env) -> None:
-    env.link()
-    env.auction()
-    first = create(env)
+    first = scheduled_snipe(env)
     for reference in (LEGACY_ID, f"https://www.ebay.com/itm/{LEGACY_ID}"):
         details = assert_error(
             call(api_event("POST", "/api/snipes", body=create_body(item_id=reference))),
@@ -64,9 +61,7 @@ def test_the_same_item_by_number_or_url_is_the_same_item(env: Env) -> None:
 
 
 def test_after_a_cancel_the_item_can_be_sniped_again(env: Env) -> None:
-    env.link()
-    env.auction()
-    first = create(env)
+    first = scheduled_snipe(env)
     assert call(api_event("DELETE", f"/api/snipes/{first}"))[0] == 200
 
     status, _, body = call(api_event("POST", "/api/snipes", body=create_body()))
@@ -218,17 +213,13 @@ def test_when_ebay_fails_the_live_values_are_the_last_known_with_their_age(
 
 
 def test_a_finished_snipe_has_no_live_values(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     body = call(api_event("DELETE", f"/api/snipes/{snipe_id}"))[2]
     assert body["live"] is None
 
 
 def test_containers_share_the_cache(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     env.clock.advance(40)
     get(f"/api/snipes/{snipe_id}")
     reads = len(env.ebay.item_requests)
@@ -246,9 +237,7 @@ def test_containers_share_the_cache(env: Env) -> None:
 def test_when_the_optional_budget_is_spent_the_last_known_values_are_served(
     env: Env, monkeypatch: Any
 ) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     monkeypatch.setitem(
         ebay_budget.DEFAULT_ALLOWANCES, ebay_budget.BROWSE, Allowance(10, 10)
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.api import Env, assert_error, create, create_body
+from tests.support.api import Env, assert_error, create_body, scheduled_snipe
 from tests.support.apigw import api_event, call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,9 +150,7 @@ def test_a_whole_float_is_an_integer(env: Env) -> None:
 
 
 def test_null_is_refused_where_it_means_nothing(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     for field in ("bid_offset_seconds", "max_bid"):
         details = assert_error(
             call(api_event("PATCH", f"/api/snipes/{snipe_id}", body={field: None})),

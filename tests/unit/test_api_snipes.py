@@ -37,6 +37,7 @@ from tests.support.api import (
     create_body,
     example_value,
     openapi,
+    scheduled_snipe,
     schema_validator,
 )
 from tests.support.apigw import USER_B, api_event, call, preflight
@@ -483,9 +484,7 @@ def test_store_throttled_while_creating_is_503(env: Env) -> None:
 
 
 def test_owner_reads_the_snipe(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
 
     status, _, body = call(api_event("GET", f"/api/snipes/{snipe_id}"))
 
@@ -496,9 +495,7 @@ def test_owner_reads_the_snipe(env: Env) -> None:
 
 
 def test_finished_snipe_shows_bid_result_and_notification(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     fire = datetime(2026, 5, 1, 12, 59, 54, 12000, tzinfo=UTC)
     env.store.transition(
         snipe_id, allowed_from={SnipeStatus.SCHEDULED}, to=SnipeStatus.BIDDING
@@ -543,9 +540,7 @@ def test_finished_snipe_shows_bid_result_and_notification(env: Env) -> None:
 
 
 def test_another_users_snipe_is_404_and_absent_from_their_list(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
 
     read = call(api_event("GET", f"/api/snipes/{snipe_id}", user=USER_B))
     cancel = call(api_event("DELETE", f"/api/snipes/{snipe_id}", user=USER_B))
@@ -598,9 +593,7 @@ def test_list_is_newest_first_across_pages(env: Env) -> None:
 
 
 def test_list_filters_by_status(env: Env) -> None:
-    env.link()
-    env.auction()
-    first = create(env)
+    first = scheduled_snipe(env)
     env.clock.advance(1)
     second = create(env)
     call(api_event("DELETE", f"/api/snipes/{first}"))
@@ -659,9 +652,7 @@ def test_tampered_cursor_is_400(env: Env) -> None:
 
 
 def test_cancel_scheduled_snipe_stops_its_execution(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
 
     status, _, body = call(api_event("DELETE", f"/api/snipes/{snipe_id}"))
 
@@ -672,9 +663,7 @@ def test_cancel_scheduled_snipe_stops_its_execution(env: Env) -> None:
 
 
 def test_cancel_still_succeeds_when_stopping_the_execution_fails(env: Env) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     env.executions.stop_error = WorkflowUnavailable("busy")
 
     status, _, body = call(api_event("DELETE", f"/api/snipes/{snipe_id}"))
@@ -687,9 +676,7 @@ def test_cancel_still_succeeds_when_stopping_the_execution_fails(env: Env) -> No
 def test_cancel_after_the_bid_task_claimed_it_is_409(
     env: Env, claimed: SnipeStatus
 ) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     env.store.transition(
         snipe_id, allowed_from={SnipeStatus.SCHEDULED}, to=SnipeStatus.BIDDING
     )
@@ -709,9 +696,7 @@ def test_cancel_after_the_bid_task_claimed_it_is_409(
     "final", [SnipeStatus.CANCELLED, SnipeStatus.SKIPPED, SnipeStatus.FAILED]
 )
 def test_cancel_of_a_finished_snipe_is_409(env: Env, final: SnipeStatus) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     env.store.transition(snipe_id, allowed_from={SnipeStatus.SCHEDULED}, to=final)
 
     result = call(api_event("DELETE", f"/api/snipes/{snipe_id}"))
@@ -725,9 +710,7 @@ def test_cancel_racing_the_bid_task_is_409(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The read says SCHEDULED, but the claim lands before the conditional write."""
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     stale = env.store.get(snipe_id)
     env.store.transition(
         snipe_id, allowed_from={SnipeStatus.SCHEDULED}, to=SnipeStatus.BIDDING
@@ -790,9 +773,7 @@ def test_unexpected_error_is_500_without_internals(
 def test_invalid_response_is_500_not_422(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env.link()
-    env.auction()
-    snipe_id = create(env)
+    snipe_id = scheduled_snipe(env)
     monkeypatch.setattr(
         "api.snipes.SnipeView.of", lambda snipe: {"snipe_id": snipe.snipe_id}
     )
