@@ -67,8 +67,7 @@ def test_snipe_loses_to_a_higher_rival(scenario: Scenario) -> None:
 
 
 def test_cancelled_before_wake_sends_no_bid_at_all(scenario: Scenario) -> None:
-    item = scenario.auction(end_in_s=7)
-    created = scenario.create(item, offset=1)
+    item, created = scenario.auction_and_snipe(7, offset=1)
     status, body = scenario.cancel(created["snipe_id"])
     assert status == 200, body
     assert body["status"] == "CANCELLED"
@@ -87,8 +86,7 @@ def test_cancelled_before_wake_sends_no_bid_at_all(scenario: Scenario) -> None:
 def test_cancel_after_the_bid_task_claimed_the_snipe_is_refused(
     scenario: Scenario,
 ) -> None:
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, offset=2)
+    item, created = scenario.auction_and_snipe(8)
     scenario.wait_for_status(created["snipe_id"], SnipeStatus.BIDDING)
 
     status, body = scenario.cancel(created["snipe_id"])
@@ -104,8 +102,7 @@ def test_unsettled_auction_is_retried_until_ebay_reports_the_end(
     scenario: Scenario,
 ) -> None:
     # eBay keeps reporting ACTIVE for 2.5 s after the end
-    item = scenario.auction(end_in_s=8, settle_delay_s=2.5)
-    created = scenario.create(item, offset=2)
+    item, created = scenario.auction_and_snipe(8, settle_delay_s=2.5)
     run = scenario.finish(created["snipe_id"])
 
     assert run.snipe.status is SnipeStatus.WON
@@ -150,8 +147,7 @@ def test_permanent_bid_error_fails_the_snipe_with_a_reason_and_an_email(
 ) -> None:
     # Two rivals push the price to 71.00 after the wake-time re-check (end - 5 s)
     # and before the bid (end - 2 s): eBay refuses 50.00 as too low.
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, max_bid="50.00", offset=2)
+    item, created = scenario.auction_and_snipe(8, max_bid="50.00")
     scenario.stack.ebay.add_rival(item, "100.00", seconds_before_end=3.5)
     scenario.stack.ebay.add_rival(item, "70.00", seconds_before_end=3.0)
     run = scenario.finish(created["snipe_id"])
@@ -170,8 +166,7 @@ def test_permanent_bid_error_fails_the_snipe_with_a_reason_and_an_email(
 
 def test_postmark_rejection_does_not_fail_a_won_snipe(scenario: Scenario) -> None:
     scenario.stack.postmark.mark_inactive(scenario.user[1])
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, offset=2)
+    _, created = scenario.auction_and_snipe(8)
     run = scenario.finish(created["snipe_id"])
 
     assert run.description["status"] == "SUCCEEDED"
@@ -185,8 +180,7 @@ def test_postmark_rejection_does_not_fail_a_won_snipe(scenario: Scenario) -> Non
 def test_revoked_refresh_token_skips_the_snipe_and_tells_the_user(
     scenario: Scenario,
 ) -> None:
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, offset=2)
+    item, created = scenario.auction_and_snipe(8)
     scenario.stack.ebay.revoke_user_refresh_tokens(scenario.user[0])
     run = scenario.finish(created["snipe_id"])
 
@@ -214,8 +208,7 @@ def _secrets(stack: LocalStack) -> list[str]:
 def test_no_secret_in_any_execution_history_or_log_line(
     scenario: Scenario, stack: LocalStack, captured_logs: list[str]
 ) -> None:
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, offset=2)
+    _, created = scenario.auction_and_snipe(8)
     assert scenario.finish(created["snipe_id"]).snipe.status is SnipeStatus.WON
 
     sfn = stack.aws.stepfunctions

@@ -56,8 +56,8 @@ def _ops(
 def _waiting_snipe(scenario: Scenario) -> tuple[str, str]:
     """(item id, snipe id) of a snipe (max 40.00, 2 s offset) on an auction
     ending in two minutes: its execution is still waiting."""
-    item = scenario.auction(end_in_s=120)
-    return item, scenario.create(item, max_bid="40.00", offset=2)["snipe_id"]
+    item, created = scenario.auction_and_snipe(120, max_bid="40.00", offset=2)
+    return item, created["snipe_id"]
 
 
 def test_show_find_and_resend_a_won_snipe(

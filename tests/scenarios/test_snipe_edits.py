@@ -48,8 +48,7 @@ def test_a_raised_max_bid_is_the_one_the_bid_task_sends(scenario: Scenario) -> N
 def test_an_edit_after_the_claim_is_refused_and_the_claimed_max_bid_is_sent(
     scenario: Scenario,
 ) -> None:
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, max_bid="50.00", offset=2)
+    item, created = scenario.auction_and_snipe(8, max_bid="50.00")
     scenario.wait_for_status(created["snipe_id"], SnipeStatus.BIDDING)
 
     status, body = patch(
@@ -66,8 +65,7 @@ def test_an_edit_after_the_claim_is_refused_and_the_claimed_max_bid_is_sent(
 
 
 def test_an_offset_change_moves_the_bid_to_a_new_execution(scenario: Scenario) -> None:
-    item = scenario.auction(end_in_s=10)
-    created = scenario.create(item, offset=2)
+    item, created = scenario.auction_and_snipe(10)
     snipe_id = created["snipe_id"]
     first_arn = str(scenario.snipe(snipe_id).execution_arn)
     wait_until_waiting(scenario.stack, first_arn)

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.scenario
 
 
 def test_listing_ended_early_is_skipped_without_a_bid(scenario: Scenario) -> None:
-    item = scenario.auction(end_in_s=9)
-    created = scenario.create(item, offset=2)
+    item, created = scenario.auction_and_snipe(9)
     scenario.stack.ebay.end_auction(item)  # the seller ends it before the wake-up
     run = scenario.finish(created["snipe_id"])
 
@@ -28,8 +27,7 @@ def test_listing_ended_early_is_skipped_without_a_bid(scenario: Scenario) -> Non
 
 
 def test_price_above_the_max_before_the_bid_is_skipped(scenario: Scenario) -> None:
-    item = scenario.auction(end_in_s=9)
-    created = scenario.create(item, max_bid="30.00", offset=2)
+    item, created = scenario.auction_and_snipe(9, max_bid="30.00")
     # Two rivals take the price to 41.00 before the wake-up
     scenario.stack.ebay.add_rival(item, "60.00")
     scenario.stack.ebay.add_rival(item, "40.00")
@@ -43,8 +41,7 @@ def test_price_above_the_max_before_the_bid_is_skipped(scenario: Scenario) -> No
 
 
 def test_end_moved_later_hands_over_to_a_new_execution(scenario: Scenario) -> None:
-    item = scenario.auction(end_in_s=8)
-    created = scenario.create(item, offset=2)
+    item, created = scenario.auction_and_snipe(8)
     first_arn = scenario.snipe(created["snipe_id"]).execution_arn
     time.sleep(1)
     scenario.stack.ebay.change_end(item, end_in_s=18)  # e.g. after an eBay outage
@@ -70,8 +67,7 @@ def test_end_moved_later_hands_over_to_a_new_execution(scenario: Scenario) -> No
 
 
 def test_end_moved_earlier_fires_earlier(scenario: Scenario) -> None:
-    item = scenario.auction(end_in_s=10)
-    created = scenario.create(item, offset=2)  # wake-up at end - 5 s
+    item, created = scenario.auction_and_snipe(10, offset=2)  # wake-up at end - 5 s
     scenario.stack.ebay.change_end(item, end_in_s=7.5)
     run = scenario.finish(created["snipe_id"])
 

@@ -102,6 +102,19 @@ class Scenario:
         assert status == 201, body
         return dict(body)
 
+    def auction_and_snipe(
+        self,
+        end_in_s: float,
+        *,
+        max_bid: str = "50.00",
+        offset: int = 2,
+        **auction: Any,
+    ) -> tuple[str, dict[str, Any]]:
+        """A new auction ending in ``end_in_s`` and the user's snipe on it:
+        (item id, the created snipe)."""
+        item = self.auction(end_in_s=end_in_s, **auction)
+        return item, self.create(item, max_bid=max_bid, offset=offset)
+
     def cancel(self, snipe_id: str) -> tuple[int, Any]:
         status, _, body = call(
             api_event("DELETE", f"/api/snipes/{snipe_id}", user=self.user)
