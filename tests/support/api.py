@@ -143,6 +143,10 @@ class FakeExecutions(ExecutionControl):
         if self.start_error is not None:
             raise self.start_error
         self.started[name] = json.loads(json.dumps(execution_input))
+        return self.arn(name)
+
+    def arn(self, name: str) -> str:
+        """The ARN of this state machine's execution ``name``."""
         return execution_arn_for(self.state_machine_arn, name)
 
     def stop(self, execution_arn: str, *, cause: str) -> None:
@@ -262,10 +266,11 @@ def create(env: Env, user: tuple[str, str] = ("user-a", "a@example.com")) -> str
     return snipe_id
 
 
-def scheduled_snipe(env: Env) -> str:
-    """The default user links eBay and snipes the default auction: the id."""
+def scheduled_snipe(env: Env, **auction: Any) -> str:
+    """The default user links eBay and snipes the default auction (with
+    ``auction``'s fields for ``env.auction``): the snipe id."""
     env.link()
-    env.auction()
+    env.auction(**auction)
     return create(env)
 
 

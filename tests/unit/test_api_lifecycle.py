@@ -21,13 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsCo
 from tests.support.api import (
     ITEM_ID,
     START,
-    STATE_MACHINE_ARN,
     Env,
     assert_error,
     create,
     create_body,
     openapi,
     outcome_counts,
+    scheduled_snipe,
     schema_validator,
 )
 from tests.support.apigw import USER_B, LambdaContext, api_event, call
@@ -35,7 +35,7 @@ from tests.support.snipes import make_snipe
 from workflows import bidding, groups, idempotency, notifications, postmark
 from workflows.bidding import PlaceBidInput
 from workflows.errors import SnipeNotActive, TransitionRejected, WorkflowUnavailable
-from workflows.executions import ExecutionNameTaken, execution_arn_for
+from workflows.executions import ExecutionNameTaken
 from workflows.models import (
     BidRecord,
     Identity,
@@ -72,12 +72,6 @@ def claim(env: Env, snipe_id: str, name: str | None = None) -> Snipe:
     )
 
 
-def scheduled(env: Env, **auction: Any) -> str:
-    env.link()
-    env.auction(**auction)
-    return create(env)
-
-
 def new_group(env: Env, user_id: str = "user-a", wins: int = 1) -> str:
     request = groups.CreateGroupRequest(name="Cameras", wins_wanted=wins)
     return groups.create_group(env.services, user_id, request).group.group_id
@@ -87,7 +81,7 @@ def new_group(env: Env, user_id: str = "user-a", wins: int = 1) -> str:
 
 
 def test_max_bid_change_is_written_and_read_by_the_claim(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     before = env.store.get(snipe_id)
     browse_reads = len(env.ebay.item_requests)
 
@@ -110,7 +104,7 @@ def test_max_bid_change_is_written_and_read_by_the_claim(env: Env) -> None:
 
 
 def test_max_bid_below_the_listings_current_minimum_is_422(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     # The price went up since the snipe was created.
     env.ebay.items["123456789012"]["minimumPriceToBid"] = {
         "value": "200.00",
@@ -128,7 +122,7 @@ def test_max_bid_below_the_listings_current_minimum_is_422(env: Env) -> None:
 
 
 def test_max_bid_in_another_currency_is_422(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
 
     result = patch(snipe_id, {"max_bid": {"value": "300.00", "currency": "EUR"}})
 
@@ -136,7 +130,7 @@ def test_max_bid_in_another_currency_is_422(env: Env) -> None:
 
 
 def test_max_bid_change_on_an_ended_listing_is_409(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.ebay.items["123456789012"]["itemEndDate"] = "2026-05-01T11:59:00.000Z"
 
     result = patch(snipe_id, {"max_bid": {"value": "300.00", "currency": "USD"}})
@@ -145,7 +139,7 @@ def test_max_bid_change_on_an_ended_listing_is_409(env: Env) -> None:
 
 
 def test_max_bid_change_with_ebay_down_is_502_and_changes_nothing(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.ebay.browse_status = 503
 
     result = patch(snipe_id, {"max_bid": {"value": "300.00", "currency": "USD"}})
@@ -172,7 +166,7 @@ def test_max_bid_change_with_ebay_down_is_502_and_changes_nothing(env: Env) -> N
     ],
 )
 def test_invalid_edit_body_is_422(env: Env, body: dict[str, Any]) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     version = env.store.get(snipe_id).version
 
     assert_error(patch(snipe_id, body), 422, "VALIDATION_FAILED")
@@ -186,7 +180,7 @@ def test_invalid_edit_body_is_422(env: Env, body: dict[str, Any]) -> None:
 def test_edit_after_the_claim_is_409_already_bidding(
     env: Env, claimed: SnipeStatus
 ) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     claim(env, snipe_id)
     if claimed is SnipeStatus.BID_PLACED:
         env.store.transition(
@@ -211,7 +205,7 @@ def test_edit_after_the_claim_is_409_already_bidding(
 def test_edit_of_a_finished_snipe_is_409_already_finished(
     env: Env, final: SnipeStatus
 ) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.store.transition(snipe_id, allowed_from={SnipeStatus.SCHEDULED}, to=final)
 
     result = patch(snipe_id, {"bid_offset_seconds": 3})
@@ -222,7 +216,7 @@ def test_edit_of_a_finished_snipe_is_409_already_finished(
 
 
 def test_edit_of_another_users_snipe_is_404(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.link("user-b")
 
     result = patch(
@@ -240,7 +234,7 @@ def test_edit_racing_the_claim_is_409_and_the_claim_keeps_the_old_max_bid(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The read says SCHEDULED, but the claim lands before the conditional write."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     stale = env.store.get(snipe_id)
     claimed = claim(env, snipe_id)
     monkeypatch.setattr(env.store, "get_for_user", lambda user_id, sid: stale)
@@ -255,7 +249,7 @@ def test_edit_racing_the_claim_is_409_and_the_claim_keeps_the_old_max_bid(
 def test_an_edit_losing_to_another_edit_is_retried_on_a_fresh_read(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     original = env.store.update_scheduled
     calls: list[int] = []
 
@@ -290,7 +284,7 @@ def test_an_edit_losing_to_another_edit_is_retried_on_a_fresh_read(
 def test_offset_change_starts_v2_stops_the_old_execution_and_records_it(
     env: Env,
 ) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
 
     status, _, body = patch(snipe_id, {"bid_offset_seconds": 3})
 
@@ -308,10 +302,10 @@ def test_offset_change_starts_v2_stops_the_old_execution_and_records_it(
         "item_id": ITEM_ID,
         "plan": body["plan"],
     }
-    assert env.executions.stopped == [execution_arn_for(STATE_MACHINE_ARN, snipe_id)]
+    assert env.executions.stopped == [env.executions.arn(snipe_id)]
     stored = env.store.get(snipe_id)
     assert stored.execution_name == v2
-    assert stored.execution_arn == execution_arn_for(STATE_MACHINE_ARN, v2)
+    assert stored.execution_arn == env.executions.arn(v2)
     assert stored.plan.fire_at == datetime(2026, 5, 1, 12, 59, 57, tzinfo=UTC)
 
     # Only the current execution may claim; the replaced one ends quietly.
@@ -322,7 +316,7 @@ def test_offset_change_starts_v2_stops_the_old_execution_and_records_it(
 
 
 def test_each_offset_change_gets_the_next_execution_name(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
 
     for offset, expected in ((3, "v2"), (8, "v3"), (5, "v4")):
         status, _, body = patch(snipe_id, {"bid_offset_seconds": offset})
@@ -330,13 +324,13 @@ def test_each_offset_change_gets_the_next_execution_name(env: Env) -> None:
         assert env.store.get(snipe_id).execution_name == f"{snipe_id}-{expected}"
 
     assert env.executions.stopped == [
-        execution_arn_for(STATE_MACHINE_ARN, name)
+        env.executions.arn(name)
         for name in (snipe_id, f"{snipe_id}-v2", f"{snipe_id}-v3")
     ]
 
 
 def test_same_offset_starts_no_execution(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
 
     status, _, body = patch(snipe_id, {"bid_offset_seconds": 6})
 
@@ -346,7 +340,7 @@ def test_same_offset_starts_no_execution(env: Env) -> None:
 
 
 def test_offset_whose_wake_up_has_passed_is_409_and_changes_nothing(env: Env) -> None:
-    snipe_id = scheduled(env, ends_in=40)  # wake-up 24 s ahead at offset 6
+    snipe_id = scheduled_snipe(env, ends_in=40)  # wake-up 24 s ahead at offset 6
     env.clock.advance(20)  # 20 s before the end: offset 10 -> wake 0 s ahead
 
     result = patch(snipe_id, {"bid_offset_seconds": 10})
@@ -361,7 +355,7 @@ def test_offset_whose_wake_up_has_passed_is_409_and_changes_nothing(env: Env) ->
 
 
 def test_successor_that_cannot_start_leaves_the_snipe_as_it_was(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.executions.start_error = WorkflowUnavailable("throttled")
 
     result = patch(snipe_id, {"bid_offset_seconds": 3})
@@ -375,7 +369,7 @@ def test_successor_that_cannot_start_leaves_the_snipe_as_it_was(env: Env) -> Non
 def test_a_taken_execution_name_is_skipped(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     start = env.executions.start
 
     def start_with_v2_taken(name: str, execution_input: Any) -> str:
@@ -395,7 +389,7 @@ def test_successor_of_a_refused_edit_is_stopped(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The claim lands between the successor's start and the edit's write."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     original = env.store.update_scheduled
 
     def claimed_first(snipe_id: str, **kwargs: Any) -> Snipe:
@@ -408,7 +402,7 @@ def test_successor_of_a_refused_edit_is_stopped(
 
     assert_error(result, 409, "SNIPE_ALREADY_BIDDING")
     v2 = f"{snipe_id}-v2"
-    assert env.executions.stopped == [execution_arn_for(STATE_MACHINE_ARN, v2)]
+    assert env.executions.stopped == [env.executions.arn(v2)]
     stored = env.store.get(snipe_id)
     assert (stored.status, stored.execution_name) == (SnipeStatus.BIDDING, snipe_id)
 
@@ -418,7 +412,7 @@ def test_crash_between_successor_start_and_write_keeps_the_old_execution(
 ) -> None:
     """The Lambda dies after StartExecution: the old execution stays current and
     is the only one that can claim; the successor ends quietly at its wake-up."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
 
     def crash(snipe_id: str, **kwargs: Any) -> Snipe:
         raise RuntimeError("Lambda timed out")
@@ -438,7 +432,7 @@ def test_crash_after_the_write_leaves_only_the_successor_able_to_claim(
     env: Env,
 ) -> None:
     """Stopping the old execution fails (or never happens): it cannot claim."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.executions.stop_error = RuntimeError("Lambda timed out")
 
     status, _, _ = patch(snipe_id, {"bid_offset_seconds": 3})
@@ -451,7 +445,7 @@ def test_crash_after_the_write_leaves_only_the_successor_able_to_claim(
 
 def test_a_retried_crashed_edit_reuses_or_skips_the_orphan(env: Env) -> None:
     """StartExecution is idempotent for an identical name and input."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     plan = SnipePlan.for_auction(
         START + timedelta(hours=1),
         bid_offset_seconds=3,
@@ -469,22 +463,20 @@ def test_a_retried_crashed_edit_reuses_or_skips_the_orphan(env: Env) -> None:
 
 
 def test_cancel_after_an_offset_change_stops_the_current_execution(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     assert patch(snipe_id, {"bid_offset_seconds": 3})[0] == 200
 
     status, _, _ = call(api_event("DELETE", f"/api/snipes/{snipe_id}"))
 
     assert status == 200
-    assert env.executions.stopped[-1] == execution_arn_for(
-        STATE_MACHINE_ARN, f"{snipe_id}-v2"
-    )
+    assert env.executions.stopped[-1] == env.executions.arn(f"{snipe_id}-v2")
 
 
 def test_snipes_without_a_recorded_execution_name_accept_any_claimer(
     env: Env,
 ) -> None:
     """Snipes stored before execution names were recorded keep working."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     env.store.update_scheduled(
         snipe_id,
         expected_version=env.store.get(snipe_id).version,
@@ -506,7 +498,7 @@ def test_snipes_storing_a_null_execution_name_accept_any_claimer(env: Env) -> No
 
 
 def test_edit_joins_and_leaves_a_group(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     group_id = new_group(env)
 
     status, _, body = patch(snipe_id, {"group_id": group_id})
@@ -523,7 +515,7 @@ def test_edit_joins_and_leaves_a_group(env: Env) -> None:
 
 
 def test_another_users_or_an_unknown_group_is_404(env: Env) -> None:
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     theirs = new_group(env, user_id="user-b")
 
     for group_id in (theirs, "grp_01JD5Z8Q4X3W2V1T0S9R8Q7P6N", "nonsense"):
@@ -1251,7 +1243,7 @@ def test_the_claim_transition_is_refused_for_a_stale_execution_even_when_retried
     env: Env,
 ) -> None:
     """A replaced execution is refused even with the claimer's idempotent path."""
-    snipe_id = scheduled(env)
+    snipe_id = scheduled_snipe(env)
     assert patch(snipe_id, {"bid_offset_seconds": 3})[0] == 200
 
     with pytest.raises(TransitionRejected):

@@ -42,7 +42,7 @@ from tests.support.api import (
 )
 from tests.support.apigw import USER_B, api_event, call, preflight
 from workflows.errors import WorkflowUnavailable
-from workflows.executions import ExecutionControl, execution_arn_for
+from workflows.executions import ExecutionControl
 from workflows.models import NotificationRecord, NotificationStatus, SnipeStatus
 from workflows.money import Money
 from workflows.scheduling import SNIPE_ID_PATTERN
@@ -91,7 +91,7 @@ def test_create_schedules_the_snipe_and_starts_its_execution(env: Env) -> None:
     assert stored.item.minimum_to_bid == Money(amount_minor=13000, currency="USD")
     assert stored.plan.wake_at == end - timedelta(seconds=4 + LEAD_SECONDS)
     assert stored.plan.settle_at == end + timedelta(seconds=SETTLE_SECONDS)
-    assert stored.execution_arn == execution_arn_for(STATE_MACHINE_ARN, snipe_id)
+    assert stored.execution_arn == env.executions.arn(snipe_id)
 
     assert env.executions.started == {
         snipe_id: {
@@ -659,7 +659,7 @@ def test_cancel_scheduled_snipe_stops_its_execution(env: Env) -> None:
     assert status == 200, body
     assert (body["status"], body["reason"]) == ("CANCELLED", "USER_CANCELLED")
     assert env.store.get(snipe_id).status is SnipeStatus.CANCELLED
-    assert env.executions.stopped == [execution_arn_for(STATE_MACHINE_ARN, snipe_id)]
+    assert env.executions.stopped == [env.executions.arn(snipe_id)]
 
 
 def test_cancel_still_succeeds_when_stopping_the_execution_fails(env: Env) -> None:
