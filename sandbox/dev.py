@@ -2,7 +2,8 @@
 
 Starts, all on 127.0.0.1 and all in this one process (threads):
 
-* the API (API Gateway + Cognito authorizer stand-in) on port 8000,
+* the API (API Gateway + Cognito authorizer stand-in) on port 8000, with the
+  dev-only ``POST /dev/token`` and ``/dev/task-faults`` (task Lambda faults),
 * the eBay simulator (8001) and the Postmark simulator (8002),
 * a moto server (8003) with DynamoDB and Step Functions executing the ASL; task
   Lambdas run in this process,
@@ -32,6 +33,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from sandbox.auth import email_for, issue_token, load_key
+from sandbox.dev_task_faults import TaskFaultAdmin
 from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
 from sandbox.sfn_local.engine import SfnLocalEngine
@@ -182,6 +184,7 @@ def _banner(
 Snipe sandbox is up (Ctrl-C stops everything).
 
   API              {api_url}   (GET /api/health needs no token)
+  Task faults      {api_url}/dev/task-faults   (crash a task Lambda on cue)
   eBay simulator   {stack.ebay_url}   (admin: /sim/auctions, /sim/requests, /sim/faults)
   Postmark sim     {stack.postmark_url}   (outbox: /sim/outbox)
   AWS (moto)       {moto}   {engine}
@@ -275,7 +278,10 @@ def run(
 
         api = BackgroundServer(
             LocalApi(
-                lambda_handler, signing_key=key, origins=cors_origins().split(",")
+                lambda_handler,
+                signing_key=key,
+                origins=cors_origins().split(","),
+                task_faults=TaskFaultAdmin.for_stack(stack),
             ),
             port=ports.api,
             name="local-api",

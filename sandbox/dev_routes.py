@@ -75,6 +75,13 @@ def object_errors(body: Any, fields: Collection[str]) -> list[dict[str, Any]]:
     ]
 
 
+def whole_number(value: Any, low: int, high: int) -> bool:
+    """``value`` is a JSON integer (not a boolean) from ``low`` to ``high``."""
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+    )
+
+
 def serve(
     request: Request, *, origins: Sequence[str], methods: Mapping[str, Method]
 ) -> Response:

@@ -21,7 +21,14 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from sandbox.auth import email_for, issue_token
-from sandbox.dev_routes import Invalid, Reply, field_error, object_errors, serve
+from sandbox.dev_routes import (
+    Invalid,
+    Reply,
+    field_error,
+    object_errors,
+    serve,
+    whole_number,
+)
 
 PATH = "/dev/token"
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -69,11 +76,7 @@ def _validate(body: Any) -> list[dict[str, Any]]:
             )
         )
     ttl = body.get("ttl_seconds", DEFAULT_TTL_SECONDS)
-    if (
-        not isinstance(ttl, int)
-        or isinstance(ttl, bool)
-        or not 1 <= ttl <= MAX_TTL_SECONDS
-    ):
+    if not whole_number(ttl, 1, MAX_TTL_SECONDS):
         errors.append(
             field_error(
                 ["ttl_seconds"],

@@ -8,7 +8,11 @@ runs. ``GET /api/health``, ``GET /api/openapi.json`` and CORS preflights
 
 Sandbox only: ``POST /dev/token`` (``sandbox.dev_token``) signs a user in for
 the web app's dev sign-in. It is not part of the API and not in
-``template.yaml``: on AWS, users sign in through Cognito's Hosted UI.
+``template.yaml``: on AWS, users sign in through Cognito's Hosted UI. With
+``task_faults`` (``make dev`` passes one), ``/dev/task-faults``
+(``sandbox.dev_task_faults``) injects task Lambda faults into the engine of
+this process; without, that path is API Gateway's 403 as any other outside
+``/api``.
 
 Whatever API Gateway itself answers (401, 403 outside ``/api``, 413 above its
 10 MB limit, 429 when ``throttle_rps`` is set, 502 when the Lambda fails) has
@@ -21,7 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -29,6 +33,9 @@ from sandbox import dev_token, gateway
 from sandbox.apigw import LambdaContext, proxy_event
 from sandbox.auth import InvalidToken, verify_authorization
 from workflows.observability import logger
+
+if TYPE_CHECKING:
+    from sandbox.dev_task_faults import TaskFaultAdmin
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 PUBLIC_ROUTES = {("GET", "/api/health"), ("GET", "/api/openapi.json")}
@@ -72,8 +79,10 @@ class LocalApi:
         origins: Sequence[str] = (),
         throttle_rps: float | None = None,
         throttle_burst: int = 40,
+        task_faults: TaskFaultAdmin | None = None,
     ) -> None:
         self._handler = handler
+        self._task_faults = task_faults
         self._key = signing_key
         self._origins = list(origins)
         self._bucket = (
@@ -97,6 +106,8 @@ class LocalApi:
             return self.gateway_error(gateway.THROTTLED)
         if request.path == dev_token.PATH:
             return dev_token.handle(request, key=self._key, origins=self._origins)
+        if self._task_faults is not None and request.path == self._task_faults.PATH:
+            return self._task_faults.handle(request, origins=self._origins)
         if not request.path.startswith("/api/") and request.path != "/api":
             return self.gateway_error(gateway.MISSING_AUTHENTICATION_TOKEN)
         if (request.content_length or 0) > gateway.MAX_PAYLOAD_BYTES:

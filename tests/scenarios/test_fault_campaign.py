@@ -61,15 +61,15 @@ class Ctx:
     snipe_id: str = ""
     execution_arn: str = ""  # set when a row runs the snipe on another machine
 
-    def bid_logged(self) -> Callable[[], bool]:
+    def bid_logged(self) -> task_faults.Cue:
         """A cue: eBay has logged (processed) this item's placeProxyBid."""
-        ebay, item = self.stack.ebay, self.item_id
-        return lambda: bool(ebay.requests(endpoint="place_proxy_bid", item_id=item))
+        return task_faults.request_logged(
+            self.stack.ebay, "place_proxy_bid", self.item_id
+        )
 
-    def bidding_asked(self) -> Callable[[], bool]:
+    def bidding_asked(self) -> task_faults.Cue:
         """A cue: the bid task asked getBidding (its warm-up, before the send)."""
-        ebay, item = self.stack.ebay, self.item_id
-        return lambda: bool(ebay.requests(endpoint="get_bidding", item_id=item))
+        return task_faults.request_logged(self.stack.ebay, "get_bidding", self.item_id)
 
 
 Setup = Callable[[Ctx], None]
