@@ -198,6 +198,8 @@ class TaskFaultAdmin:
 
     def _engine_name(self, function: Any) -> str | None:
         functions = self._task_functions()
+        if not isinstance(function, str):
+            return None
         if function in functions:
             return functions[function]
         return function if function in functions.values() else None

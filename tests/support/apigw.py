@@ -10,10 +10,14 @@ returns ``(status, headers, json_body)``, header names lower-cased. Both are
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from werkzeug.test import Client
+
 from sandbox.apigw import LambdaContext, cognito_claims, proxy_event
+from sandbox.dev_task_faults import TaskFaultAdmin
+from sandbox.local_api import LocalApi
 
 __all__ = [
     "DEFAULT_USER",
@@ -21,6 +25,8 @@ __all__ = [
     "LambdaContext",
     "api_event",
     "call",
+    "dev_gateway",
+    "never_called",
     "preflight",
 ]
 
@@ -82,4 +88,22 @@ def preflight(origin: str, **headers: str) -> dict[str, Any]:
         "/api/snipes",
         user=None,
         headers={"Origin": origin, "Access-Control-Request-Method": "POST", **extra},
+    )
+
+
+def never_called(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """An API Lambda for gateway tests where it must not run (``/dev`` routes,
+    API Gateway's own 401/403)."""
+    raise AssertionError("the API Lambda must not run for /dev routes or a 401")
+
+
+def dev_gateway(
+    *, key: bytes, origins: Sequence[str], task_faults: TaskFaultAdmin | None = None
+) -> Client:
+    """A test client of the local gateway (``sandbox.local_api``) in front of
+    :func:`never_called`, for its ``/dev`` routes."""
+    return Client(
+        LocalApi(
+            never_called, signing_key=key, origins=origins, task_faults=task_faults
+        )
     )

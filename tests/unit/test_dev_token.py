@@ -1,5 +1,5 @@
 """The sandbox's dev-only sign-in (``POST /dev/token`` on the local gateway)
-and that it does not exist on AWS."""
+and that it, like every ``/dev`` route, does not exist on AWS."""
 
 from __future__ import annotations
 
@@ -11,23 +11,18 @@ import pytest
 from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 from werkzeug.test import Client
 
+from sandbox import dev_task_faults, dev_token
 from sandbox.auth import verify_authorization
-from sandbox.local_api import LocalApi
+from tests.support.apigw import dev_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = b"test-signing-key-0123456789abcdef0123456789"
 WEB = "http://127.0.0.1:3000"
 
 
-def _never_called(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    raise AssertionError("the API Lambda must not run for /dev/token or a 401")
-
-
 @pytest.fixture
 def client() -> Client:
-    return Client(
-        LocalApi(_never_called, signing_key=KEY, origins=[WEB, "http://localhost:3000"])
-    )
+    return dev_gateway(key=KEY, origins=[WEB, "http://localhost:3000"])
 
 
 def test_issues_a_token_the_local_gateway_accepts(client: Client) -> None:
@@ -121,10 +116,11 @@ def _strings(node: Any) -> list[str]:
     return []
 
 
-def test_template_has_no_dev_token_route() -> None:
-    """The dev sign-in is the sandbox's: on AWS users sign in through Cognito."""
+@pytest.mark.parametrize("path", [dev_token.PATH, dev_task_faults.PATH])
+def test_template_has_no_dev_routes(path: str) -> None:
+    """The dev routes are the sandbox's: on AWS users sign in through Cognito,
+    and no one injects faults into the functions."""
+    assert path.startswith("/dev/")
     template = json.loads(json.dumps(load_cfn_yaml(str(ROOT / "template.yaml"))))
-    assert not [
-        s for s in _strings(template) if "dev/token" in s or s.startswith("/dev")
-    ]
-    assert "/dev/token" not in (ROOT / "docs" / "openapi.json").read_text()
+    assert not [s for s in _strings(template) if path[1:] in s or s.startswith("/dev")]
+    assert path not in (ROOT / "docs" / "openapi.json").read_text()

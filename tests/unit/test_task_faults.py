@@ -75,4 +75,8 @@ def test_bad_faults_are_refused() -> None:
     with pytest.raises(ValueError):
         task_faults.inject_task_fault("F", "crash", after_s=1, when=lambda: True)
     with pytest.raises(ValueError):
+        task_faults.inject_task_fault(
+            "F", "crash", when=lambda: True, when_for=lambda event: lambda: True
+        )
+    with pytest.raises(ValueError):
         task_faults.inject_task_fault("F", "explode", after_s=1)  # type: ignore[arg-type]
