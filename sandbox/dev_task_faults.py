@@ -30,16 +30,9 @@ from typing import Any, ClassVar, Final, get_args
 
 from werkzeug.wrappers import Request, Response
 
-from sandbox import task_faults
+from sandbox import dev_routes, task_faults
 from sandbox.apigw import API_FUNCTION
-from sandbox.dev_routes import (
-    Invalid,
-    Reply,
-    field_error,
-    object_errors,
-    serve,
-    whole_number,
-)
+from sandbox.dev_routes import Invalid, Reply, field_error
 from sandbox.ebay_sim import ENDPOINTS
 from sandbox.stack import LocalStack
 from workflows.errors import SnipeNotFound
@@ -101,7 +94,7 @@ class TaskFaultAdmin:
         return cls(functions=stack.aws.function_names, ebay=stack.ebay, item_of=item_of)
 
     def handle(self, request: Request, *, origins: Sequence[str]) -> Response:
-        return serve(
+        return dev_routes.serve(
             request,
             origins=origins,
             methods={"POST": self.inject, "GET": self.listing, "DELETE": self.clear},
@@ -148,7 +141,7 @@ class TaskFaultAdmin:
 
     def parse(self, body: Any) -> FaultRequest:
         """The request in ``body``, or :class:`Invalid` with every bad field."""
-        errors = object_errors(body, FIELDS)
+        errors = dev_routes.object_errors(body, FIELDS)
         if not isinstance(body, dict):
             raise Invalid(errors)
         function = self._engine_name(body.get("function"))
@@ -171,7 +164,7 @@ class TaskFaultAdmin:
                 field_error(["snipe_id"], "not_found", "the id of an existing snipe")
             )
         count = body.get("count", 1)
-        if count is not None and not whole_number(count, 1, MAX_COUNT):
+        if count is not None and not dev_routes.whole_number(count, 1, MAX_COUNT):
             errors.append(
                 field_error(
                     ["count"],

@@ -20,7 +20,12 @@ import pytest
 
 from sandbox.auth import issue_token
 from sandbox.processes import stop_process
-from tests.support.local import stack_env
+from tests.support.local import (
+    DevStack,
+    crash_after_the_send,
+    hold_bid_answer,
+    stack_env,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -200,61 +205,54 @@ def test_acceptance_held_answer_after_the_bid_still_wins(
     """Issue 10's acceptance: eBay records the bid and holds its answer 20 s;
     at offsets 3 s and 6 s the snipe ends WON with exactly one bid at eBay and
     a "You won" email (docs/reliability.md)."""
-    ebay, postmark = dev_stack["ebay_url"], dev_stack["postmark_url"]
-    token = issue_token("demo", key=dev_stack["key"].read_bytes().strip())
-    api = httpx.Client(
-        base_url=dev_stack["api_url"], headers={"Authorization": f"Bearer {token}"}
-    )
+    dev = DevStack(dev_stack)
+    api = dev.api()
     snipes = {}
     for offset in (3, 6):
         title = f"Held answer at offset {offset} {time.time_ns()}"
-        auction = httpx.post(
-            f"{ebay}/sim/auctions",
-            json={"title": title, "start_price": "10.00", "end_in_s": offset + 14},
-        ).json()
-        item_id = auction["item_id"]
-        fault = httpx.post(
-            f"{ebay}/sim/faults",
-            json={
-                "endpoint": "place_proxy_bid",
-                "item_id": item_id,
-                "timeout_s": 20,
-                "count": 1,
-            },
-        )
-        assert fault.status_code == 201, fault.text
-        created = api.post(
-            "/api/snipes",
-            json={
-                "item_id": item_id,
-                "max_bid": {"value": "50.00", "currency": "USD"},
-                "bid_offset_seconds": offset,
-            },
-        )
-        assert created.status_code == 201, created.text
-        snipes[offset] = (created.json()["snipe_id"], item_id, title)
+        item_id = dev.auction(title, end_in_s=offset + 14)
+        hold_bid_answer(dev.ebay, item_id, 20)
+        snipes[offset] = (dev.create(api, item_id, offset), item_id, title)
 
     deadline = time.monotonic() + 90
     for offset, (snipe_id, item_id, title) in snipes.items():
-        while (snipe := api.get(f"/api/snipes/{snipe_id}").json())["status"] not in (
-            "WON",
-            "LOST",
-            "FAILED",
-            "SKIPPED",
-        ):
-            assert time.monotonic() < deadline, snipe
-            time.sleep(0.2)
+        snipe = dev.final(api, snipe_id, deadline)
         assert snipe["status"] == "WON", (offset, snipe)
-        state = httpx.get(f"{ebay}/sim/auctions/{item_id.replace('|', '%7C')}").json()
+        state = dev.auction_state(item_id)
         assert [b["username"] for b in state["bids"]] == ["demo"], state["bids"]
         assert state["winner"] == "demo"
-        while not [
-            m
-            for m in httpx.get(f"{postmark}/sim/outbox").json()
-            if m["Subject"] == f"You won: {title}"
-        ]:
-            assert time.monotonic() < deadline, "no 'You won' email"
-            time.sleep(0.2)
+        dev.wait_for_email(f"You won: {title}", deadline)
+
+
+def test_a_tester_crashes_the_bid_task_over_http(dev_stack: dict[str, Any]) -> None:
+    """``/dev/task-faults`` reaches the engine of ``make dev``: Place bid is
+    killed right after eBay logged the bid (eBay holds its answer 1 s), and the
+    snipe still ends WON with one bid at eBay and one "You won" email."""
+    dev = DevStack(dev_stack)
+    api = dev.api()
+    title = f"Crash after the send {time.time_ns()}"
+    item_id = dev.auction(title, end_in_s=3 + 12)
+    hold_bid_answer(dev.ebay, item_id, 1.0)
+    snipe_id = dev.create(api, item_id, 3)
+    faults = f"{dev_stack['api_url']}/dev/task-faults"
+    crash = crash_after_the_send(snipe_id)
+    assert httpx.post(faults, json={**crash, "kind": "melt"}).status_code == 422
+    injected = httpx.post(faults, json=crash)
+    assert injected.status_code == 201, injected.text
+
+    deadline = time.monotonic() + 90
+    snipe = dev.final(api, snipe_id, deadline)
+    (fault,) = httpx.get(faults).json()["faults"]
+    assert fault["fault_id"] == injected.json()["fault_id"]
+    assert (fault["hits"], len(fault["killed_at"])) == (1, 1)  # it fired
+    assert snipe["status"] == "WON", snipe
+    state = dev.auction_state(item_id)
+    assert [b["username"] for b in state["bids"]] == ["demo"], state["bids"]
+    assert state["winner"] == "demo"
+    subjects = dev.wait_for_email(f"You won: {title}", deadline)
+    assert subjects.count(f"You won: {title}") == 1
+    assert httpx.delete(faults).json() == {"removed": 0}  # spent already
+    assert httpx.get(faults).json() == {"faults": []}
 
 
 def test_a_web_app_can_use_the_stack(dev_stack: dict[str, Any]) -> None:

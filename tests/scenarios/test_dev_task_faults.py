@@ -17,6 +17,7 @@ from sandbox.dev_task_faults import PATH, TaskFaultAdmin
 from sandbox.httpserver import BackgroundServer
 from sandbox.local_api import LocalApi
 from sandbox.stack import LocalStack
+from tests.support.local import crash_after_the_send, hold_bid_answer
 from tests.support.scenarios import Scenario
 from workflows.models import SnipeStatus
 from workflows.timing import parse_utc
@@ -56,26 +57,9 @@ def test_a_crash_after_the_send_keeps_the_promise(
     item_id = scenario.auction(end_in_s=OFFSET + _lead(stack) + 5.0)
     stack.ebay.add_rival(item_id, rival, seconds_before_end=OFFSET + 2.5)
     # eBay records the bid and holds its answer 1 s: the task dies meanwhile.
-    held = httpx.post(
-        f"{stack.ebay_url}/sim/faults",
-        json={
-            "endpoint": "place_proxy_bid",
-            "item_id": item_id,
-            "timeout_s": 1.0,
-            "count": 1,
-        },
-    )
-    assert held.status_code == 201, held.text
+    hold_bid_answer(stack.ebay_url, item_id, 1.0)
     snipe_id = scenario.create(item_id, offset=OFFSET)["snipe_id"]
-    injected = httpx.post(
-        f"{api_url}{PATH}",
-        json={
-            "function": "PlaceBidFunction",
-            "kind": "crash",
-            "after_ebay_request": "place_proxy_bid",
-            "snipe_id": snipe_id,
-        },
-    )
+    injected = httpx.post(f"{api_url}{PATH}", json=crash_after_the_send(snipe_id))
     assert injected.status_code == 201, injected.text
 
     run = scenario.finish(snipe_id)

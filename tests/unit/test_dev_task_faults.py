@@ -14,6 +14,7 @@ from werkzeug.test import Client
 from sandbox import task_faults
 from sandbox.dev_task_faults import PATH, TaskFaultAdmin
 from tests.support.apigw import dev_gateway
+from tests.support.local import crash_after_the_send
 
 KEY = b"test-signing-key-0123456789abcdef0123456789"
 WEB = "http://127.0.0.1:3000"
@@ -23,12 +24,7 @@ FUNCTIONS = {
     "PlaceBidFunction": "PlaceBidFunction",
     "NotifyFunction": "test-NotifyFunction",  # a prefixed engine name
 }
-CRASH_AFTER_BID = {
-    "function": "PlaceBidFunction",
-    "kind": "crash",
-    "after_ebay_request": "place_proxy_bid",
-    "snipe_id": "snipe-1",
-}
+CRASH_AFTER_BID = crash_after_the_send("snipe-1")
 
 
 class RequestLog:
