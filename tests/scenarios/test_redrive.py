@@ -75,7 +75,11 @@ def test_an_unsent_email_fails_in_notify_and_a_redrive_sends_it(
     snipe_id = scenario.create(item, max_bid="50.00", offset=2)["snipe_id"]
     # Postmark is down for this user; the retried Notify Lambda then dies
     # (no Retry matches Runtime.ExitError): the execution fails in Notify.
-    fault = stack.postmark.inject_fault("email", status=500, to=scenario.user[1])
+    # Postmark holds its 500 for a second after logging it, so the crash cue
+    # fires while Notify still waits for the answer (never after it returned).
+    fault = stack.postmark.inject_fault(
+        "email", status=500, timeout_s=1.0, to=scenario.user[1]
+    )
     task_faults.inject_task_fault(
         "NotifyFunction",
         "crash",
