@@ -14,6 +14,7 @@ import httpx
 
 from sandbox import engine
 from sandbox.auth import issue_token
+from workflows.models import SnipeStatus
 
 PAST = "2020-01-01T00:00:00Z"
 
@@ -27,9 +28,6 @@ HAPPY_TASKS: Mapping[str, engine.Handler] = {
     "CheckResultFunction": lambda event, context: {"status": "WON"},
     "NotifyFunction": lambda event, context: {"status": "WON"},
 }
-
-
-FINAL_STATUSES = ("WON", "LOST", "FAILED", "SKIPPED")
 
 
 def hold_bid_answer(ebay_url: str, item_id: str, seconds: float) -> None:
@@ -107,9 +105,9 @@ class DevStack:
 
     def final(self, api: httpx.Client, snipe_id: str, deadline: float) -> Any:
         """The snipe once its status is final (``deadline``: monotonic)."""
-        while (snipe := api.get(f"/api/snipes/{snipe_id}").json())[
-            "status"
-        ] not in FINAL_STATUSES:
+        while not SnipeStatus(
+            (snipe := api.get(f"/api/snipes/{snipe_id}").json())["status"]
+        ).is_final:
             assert time.monotonic() < deadline, snipe
             time.sleep(0.2)
         return snipe
