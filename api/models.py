@@ -228,15 +228,7 @@ class ScheduledSnipeView(SnipeView):
     )
 
     @classmethod
-    def with_warnings(
-        cls,
-        snipe: Snipe,
-        warnings: list[str],
-        *,
-        now: datetime,
-        live: LiveValues | None = None,
-    ) -> ScheduledSnipeView:
-        view = SnipeView.of(snipe, now=now, live=live)
+    def with_warnings(cls, view: SnipeView, warnings: list[str]) -> ScheduledSnipeView:
         return cls.model_validate({**view.model_dump(), "warnings": list(warnings)})
 
 

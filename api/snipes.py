@@ -271,10 +271,6 @@ def _view(services: AppServices, snipe: Snipe) -> SnipeView:
 
 
 def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
-    values = live.live_for_snipes(services, [snipe])
     return ScheduledSnipeView.with_warnings(
-        snipe,
-        scheduling.group_warnings(services, snipe),
-        now=request_now(services),
-        live=values.get(snipe.snipe_id),
+        _view(services, snipe), scheduling.group_warnings(services, snipe)
     )
