@@ -26,13 +26,16 @@ from api.responses import json_response
 from api.routes import Routes
 from workflows import live
 from workflows.errors import EbayBadResponse, NotAnAuction
-from workflows.scheduling import START_MARGIN
+from workflows.scheduling import START_MARGIN, CreateSnipeRequest
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 route = Routes(router, "items")
 
 PREFIX = "/api/items/"
-DEFAULT_OFFSET_SECONDS = 6
+# The offset a snipe gets when POST /api/snipes is not told one.
+DEFAULT_OFFSET_SECONDS: int = CreateSnipeRequest.model_fields[
+    "bid_offset_seconds"
+].default
 
 ItemRefPath = Annotated[
     str,

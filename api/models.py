@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from workflows.live import time_left_seconds
 from workflows.models import (
     BidRecord,
     Group,
@@ -130,6 +131,11 @@ class NotificationView(_View):
         return cls(status=notification.status, at=to_z(notification.at))
 
 
+def _age_seconds(as_of: datetime, now: datetime) -> int:
+    """``now - as_of`` in whole seconds (never negative)."""
+    return max(0, int((now - as_of).total_seconds()))
+
+
 class LiveItemView(_View):
     """The listing now: from a cache at most 30 s old, or, when eBay cannot be
     read (or the daily call budget is short), the last known values with
@@ -145,8 +151,6 @@ class LiveItemView(_View):
 
     @classmethod
     def of(cls, live: LiveValues, now: datetime) -> LiveItemView:
-        from workflows.live import time_left_seconds
-
         return cls(
             current_price=MoneyView.of(live.current_price)
             if live.current_price
@@ -154,7 +158,7 @@ class LiveItemView(_View):
             bid_count=live.bid_count,
             time_left_seconds=time_left_seconds(live.end_at, now),
             as_of=to_z(live.as_of),
-            age_seconds=max(0, int((now - live.as_of).total_seconds())),
+            age_seconds=_age_seconds(live.as_of, now),
         )
 
 
@@ -224,15 +228,7 @@ class ScheduledSnipeView(SnipeView):
     )
 
     @classmethod
-    def with_warnings(
-        cls,
-        snipe: Snipe,
-        warnings: list[str],
-        *,
-        now: datetime,
-        live: LiveValues | None = None,
-    ) -> ScheduledSnipeView:
-        view = SnipeView.of(snipe, now=now, live=live)
+    def with_warnings(cls, view: SnipeView, warnings: list[str]) -> ScheduledSnipeView:
         return cls.model_validate({**view.model_dump(), "warnings": list(warnings)})
 
 
@@ -289,8 +285,6 @@ class ItemPreview(_View):
             reason = "ENDED"
         elif item.end_at < earliest_end:
             reason = "ENDING_TOO_SOON"
-        from workflows.live import time_left_seconds
-
         return cls(
             item_id=item.item_id,
             legacy_item_id=item.legacy_item_id or item.item_id,
@@ -307,7 +301,7 @@ class ItemPreview(_View):
             not_snipeable_reason=reason,
             currency_decimals=minor_exponent(price.currency),
             as_of=to_z(item.fetched_at),
-            age_seconds=max(0, int((now - item.fetched_at).total_seconds())),
+            age_seconds=_age_seconds(item.fetched_at, now),
             server_time=to_z(now),
         )
 

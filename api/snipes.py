@@ -7,7 +7,6 @@ through ``Depends(get_services)`` (tests swap them with
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 
@@ -181,8 +180,8 @@ def list_snipes(
         status=status,
         limit=limit,
         cursor=cursor,
-        ends_after=_utc(ends_after),
-        ends_before=_utc(ends_before),
+        ends_after=ends_after,
+        ends_before=ends_before,
     )
     now = request_now(services)
     values = live.live_for_snipes(services, page.items)
@@ -272,14 +271,6 @@ def _view(services: AppServices, snipe: Snipe) -> SnipeView:
 
 
 def _scheduled_view(services: AppServices, snipe: Snipe) -> ScheduledSnipeView:
-    values = live.live_for_snipes(services, [snipe])
     return ScheduledSnipeView.with_warnings(
-        snipe,
-        scheduling.group_warnings(services, snipe),
-        now=request_now(services),
-        live=values.get(snipe.snipe_id),
+        _view(services, snipe), scheduling.group_warnings(services, snipe)
     )
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC) if moment is not None else None

@@ -17,7 +17,7 @@ export function SnipeList({ statuses, emptyText }: { statuses?: SnipeStatus[]; e
   const [cursors, setCursors] = useState<(string | null)[]>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
   const page = useSnipeList(status, cursor, 20, statuses);
-  const items = page.data?.items.filter((s) => !statuses || statuses.includes(s.status));
+  const items = page.data?.items; // the API's status filter, or useSnipeList's `only`
 
   return (
     <section aria-label="Snipes">

@@ -1,4 +1,5 @@
 import { ApiError, type FieldError } from "@/api/client";
+import { formatMoney } from "./format";
 
 /**
  * The API's field errors (details.errors, loc like ["body", "max_bid",
@@ -30,6 +31,16 @@ export function fieldErrorsByName(error: unknown, fields: readonly string[]): Re
     out[name] = out[name] ? `${out[name]} ${message}` : message;
   }
   return out;
+}
+
+/** A snipe form's field errors: the API's, and MAX_BID_TOO_LOW at the max bid. */
+export function snipeFieldErrors(error: unknown, fields: readonly string[]): Record<string, string> {
+  const errors = fieldErrorsByName(error, fields);
+  if (error instanceof ApiError && error.code === "MAX_BID_TOO_LOW" && !errors.max_bid) {
+    const minimum = error.details.minimum_bid as { value: string; currency: string } | undefined;
+    errors.max_bid = minimum ? `The maximum bid must be at least ${formatMoney(minimum)}.` : messageOf(error);
+  }
+  return errors;
 }
 
 const TOO_LATE = new Set(["SNIPE_ALREADY_BIDDING", "SNIPE_ALREADY_FINISHED", "AUCTION_ENDED", "AUCTION_ENDING_TOO_SOON"]);

@@ -84,3 +84,11 @@ export const NOT_SNIPEABLE_TEXT: Record<string, string> = {
   ENDED: "This auction has ended.",
   ENDING_TOO_SOON: "This auction ends too soon to schedule a snipe.",
 };
+
+/**
+ * A whole-number form field as the API takes it: the number typed, or, when
+ * it is not a whole number, the text as typed (the API then says what is wrong).
+ */
+export function asWholeNumber(text: string | null): number {
+  return (Number.isInteger(Number(text)) && text?.trim() ? Number(text) : text) as number;
+}

@@ -7,6 +7,7 @@ import { unwrap } from "@/api/client";
 import { Form, ErrorAlert, Pager, QueryStatus, TextField } from "@/components/Blocks";
 import { useApi } from "@/lib/api";
 import { fieldErrorsByName } from "@/lib/fieldErrors";
+import { asWholeNumber } from "@/lib/format";
 import { keys, useGroupList } from "@/lib/queries";
 
 export default function GroupsPage() {
@@ -20,7 +21,7 @@ export default function GroupsPage() {
     mutationFn: async () =>
       unwrap(
         await api.POST("/api/groups", {
-          body: { name: name.trim(), wins_wanted: (Number.isInteger(Number(wins)) && wins.trim() ? Number(wins) : wins) as number },
+          body: { name: name.trim(), wins_wanted: asWholeNumber(wins) },
         }),
       ),
     onSuccess: async () => {

@@ -9,7 +9,7 @@ import { Form, ConfirmDialog, ErrorAlert, LoadFailed, TextField } from "@/compon
 import { StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { fieldErrorsByName } from "@/lib/fieldErrors";
-import { REASON_TEXT, formatTime } from "@/lib/format";
+import { REASON_TEXT, asWholeNumber, formatTime } from "@/lib/format";
 import { keys, useGroup, useSnipeList } from "@/lib/queries";
 
 export default function GroupPage() {
@@ -33,7 +33,7 @@ export default function GroupPage() {
       unwrap(
         await api.PATCH("/api/groups/{group_id}", {
           params: { path: { group_id: id } },
-          body: { wins_wanted: (Number.isInteger(Number(wins)) && wins?.trim() ? Number(wins) : wins) as number },
+          body: { wins_wanted: asWholeNumber(wins) },
         }),
       ),
     onSuccess: async () => {

@@ -4,14 +4,14 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useRef, useState } from "react";
-import { ApiError, unwrap, type SnipeView } from "@/api/client";
+import { unwrap, type SnipeView } from "@/api/client";
 import { Form, ConfirmDialog, ErrorAlert, LoadFailed } from "@/components/Blocks";
 import { MaxBidField, OffsetField } from "@/components/SnipeFields";
 import { Countdown, PriceNow, ReasonText, StatusBadge } from "@/components/Snipe";
 import { useApi } from "@/lib/api";
 import { useServerNow } from "@/lib/clock";
-import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
-import { FINAL_STATUSES, formatMoney, formatTime } from "@/lib/format";
+import { snipeFieldErrors } from "@/lib/fieldErrors";
+import { FINAL_STATUSES, asWholeNumber, formatMoney, formatTime } from "@/lib/format";
 import { keys, useSnipe } from "@/lib/queries";
 
 function Timeline({ snipe }: { snipe: SnipeView }) {
@@ -90,10 +90,7 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
     mutationFn: async () => {
       const body: { max_bid?: { value: string; currency: string }; bid_offset_seconds?: number } = {};
       if (maxBid.trim() !== snipe.max_bid.value) body.max_bid = { value: maxBid.trim(), currency: snipe.max_bid.currency };
-      if (offset.trim() !== String(snipe.bid_offset_seconds)) {
-        const n = Number(offset);
-        body.bid_offset_seconds = (Number.isInteger(n) && offset.trim() !== "" ? n : offset) as number;
-      }
+      if (offset.trim() !== String(snipe.bid_offset_seconds)) body.bid_offset_seconds = asWholeNumber(offset);
       return unwrap(await api.PATCH("/api/snipes/{snipe_id}", { params: { path: { snipe_id: snipe.snipe_id } }, body }));
     },
     onSuccess: (updated) => {
@@ -107,12 +104,7 @@ function EditForm({ snipe }: { snipe: SnipeView }) {
       );
     },
   });
-  const errors = fieldErrorsByName(edit.error, EDIT_FIELDS);
-  const apiError = edit.error instanceof ApiError ? edit.error : null;
-  if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) {
-    const minimum = apiError.details.minimum_bid as { value: string; currency: string } | undefined;
-    errors.max_bid = minimum ? `The maximum bid must be at least ${formatMoney(minimum)}.` : messageOf(apiError);
-  }
+  const errors = snipeFieldErrors(edit.error, EDIT_FIELDS);
   const other = edit.error && !errors.max_bid && !errors.bid_offset_seconds;
   return (
     <Form

@@ -10,8 +10,8 @@ import { MaxBidField, OffsetField } from "@/components/SnipeFields";
 import { Countdown } from "@/components/Snipe";
 import { Thumb } from "@/components/Thumb";
 import { useApi } from "@/lib/api";
-import { fieldErrorsByName, messageOf } from "@/lib/fieldErrors";
-import { NOT_SNIPEABLE_TEXT, formatMoney } from "@/lib/format";
+import { messageOf, snipeFieldErrors } from "@/lib/fieldErrors";
+import { NOT_SNIPEABLE_TEXT, asWholeNumber, formatMoney } from "@/lib/format";
 import { keys, useGroupList, useItemPreview } from "@/lib/queries";
 
 const FIELDS = ["item_id", "max_bid", "bid_offset_seconds", "group_id"] as const;
@@ -46,17 +46,13 @@ export default function NewSnipePage() {
     mutationFn: async () => {
       if (!item) throw new Error("Look the item up first.");
       idempotencyKey.current ??= crypto.randomUUID();
-      const offsetNumber = Number(offset);
       return unwrap(
         await api.POST("/api/snipes", {
           params: { header: { "idempotency-key": idempotencyKey.current } },
           body: {
             item_id: itemText.trim(),
             max_bid: { value: maxBid.trim(), currency: item.current_price.currency },
-            // Sent as typed when it is not a whole number: the API says what is wrong.
-            bid_offset_seconds: (Number.isInteger(offsetNumber) && offset.trim() !== ""
-              ? offsetNumber
-              : offset) as number,
+            bid_offset_seconds: asWholeNumber(offset),
             ...(groupId ? { group_id: groupId } : {}),
           },
         }),
@@ -68,12 +64,8 @@ export default function NewSnipePage() {
     },
   });
 
-  const errors = fieldErrorsByName(create.error, FIELDS);
+  const errors = snipeFieldErrors(create.error, FIELDS);
   const apiError = create.error instanceof ApiError ? create.error : null;
-  if (apiError?.code === "MAX_BID_TOO_LOW" && !errors.max_bid) {
-    const minimum = apiError.details.minimum_bid as { value: string; currency: string } | undefined;
-    errors.max_bid = minimum ? `The maximum bid must be at least ${formatMoney(minimum)}.` : messageOf(apiError);
-  }
   const fieldShown = Object.keys(errors).some((k) => k !== "");
   const lookupError = preview.error ? messageOf(preview.error) : null;
   const existing =
