@@ -24,6 +24,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from api.cors import ConfiguredOriginsCORS
+from api.models import ErrorResponse
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,7 @@ def _error(
     details: dict[str, Any] | None = None,
 ) -> Response:
     return Response(
-        json.dumps(
-            {"error": {"code": code, "message": message, "details": details or {}}}
-        ),
+        json.dumps(ErrorResponse.body(code, message, details)),
         status=status,
         content_type="application/json",
         headers=headers,
