@@ -178,14 +178,3 @@ def ms_summary_line(name: str, summary: Mapping[str, Any]) -> str:
         f"{name}: n={summary['count']} p50={summary['p50']:.1f} "
         f"p95={summary['p95']:.1f} p99={summary['p99']:.1f} max={summary['max']:.1f}"
     )
-
-
-def stop_process(process: subprocess.Popen[Any]) -> None:
-    """Terminate ``process`` if it still runs; kill it if it does not exit."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -34,9 +35,10 @@ from typing import IO, Any, Protocol
 import httpx
 
 from bench import env as _env  # noqa: F401 - must run before boto3/Powertools
-from bench.common import REPO_ROOT, stop_process
+from bench.common import REPO_ROOT
 from sandbox import engine
 from sandbox.aws import load_template
+from sandbox.processes import stop_process
 from sandbox.stack import (
     EBAY_CLIENT_ID,
     EBAY_CLIENT_SECRET,
@@ -212,7 +214,7 @@ class ExternalEbay(RemoteEbay):
         self._stop()
 
     def _stop(self) -> None:
-        stop_process(self._process)
+        stop_process(self._process, signal.SIGTERM, 10, group=False)
 
 
 # --------------------------------------------------------------------------- #

@@ -33,6 +33,7 @@ import dataclasses
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from bench.common import REPO_ROOT, Stopwatch, stop_process, summarize, write_json
+from bench.common import REPO_ROOT, Stopwatch, summarize, write_json
 from bench.fire import (
     LATE_MS,
     FireRun,
@@ -61,6 +62,7 @@ from bench.fire import (
     write_fire_result,
 )
 from bench.harness import ExternalEbay, bench_stack
+from sandbox.processes import stop_process
 
 # After every shard's last end + settle and its own wait for the executions:
 # how long the parent still waits for a shard (tear-down, writing its JSON).
@@ -213,7 +215,7 @@ class _Child:
             ) from exc
 
     def stop(self) -> None:
-        stop_process(self.process)
+        stop_process(self.process, signal.SIGTERM, 10, group=False)
 
 
 def _spawn(index: int, plan: dict[str, Any], work: Path) -> _Child:

@@ -25,7 +25,7 @@ def offline_environment(name: str, metrics_namespace: str) -> dict[str, str]:
         "AWS_SESSION_TOKEN": "testing",  # moto's fake credentials  # nosec B105
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "POWERTOOLS_SERVICE_NAME": "snipe",
+        **POWERTOOLS_ENV,
         "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
         "TABLE_NAME": f"snipes-{name}",
         "APP_SECRETS_ARN": (

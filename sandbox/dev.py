@@ -52,18 +52,21 @@ def web_port() -> int:
     return int(os.environ.get("SANDBOX_WEB_PORT", "3000"))
 
 
-def consent_redirect_url() -> str:
+def consent_redirect_url(port: int | None = None) -> str:
     """Where eBay's (simulated) consent page sends the browser after "Agree":
-    ``SANDBOX_CONSENT_REDIRECT_URL``, by default the web app's /ebay/callback,
-    which passes ``code`` and ``state`` to POST /api/ebay/callback."""
+    ``SANDBOX_CONSENT_REDIRECT_URL``, by default the /ebay/callback of the web
+    app on ``port`` (None: :func:`web_port`), which passes ``code`` and
+    ``state`` to POST /api/ebay/callback."""
+    port = web_port() if port is None else port
     return os.environ.get("SANDBOX_CONSENT_REDIRECT_URL") or (
-        f"http://127.0.0.1:{web_port()}/ebay/callback"
+        f"http://127.0.0.1:{port}/ebay/callback"
     )
 
 
-def cors_origins() -> str:
-    """The web app's origins (both host names a browser may use)."""
-    port = web_port()
+def cors_origins(port: int | None = None) -> str:
+    """The origins of the web app on ``port`` (None: :func:`web_port`), both
+    host names a browser may use."""
+    port = web_port() if port is None else port
     return f"http://localhost:{port},http://127.0.0.1:{port}"
 
 
@@ -158,6 +161,7 @@ def _banner(
     token: str,
     items: list[dict[str, str]],
     web_url: str | None,
+    config: StackConfig,
 ) -> str:
     body = json.dumps(
         {
@@ -212,8 +216,8 @@ Try:
 
   make demo     # in another terminal: one winning and one losing snipe, with timelines
 
-eBay's consent page (simulated) sends the browser to {consent_redirect_url()}
-(SANDBOX_CONSENT_REDIRECT_URL). CORS allows {cors_origins()}.
+eBay's consent page (simulated) sends the browser to {config.consent_redirect_url}
+(SANDBOX_CONSENT_REDIRECT_URL). CORS allows {config.extra_env["CORS_ALLOWED_ORIGINS"]}.
 
 State lives in memory: stopping this stack forgets every user, snipe and
 auction, and the next start begins empty.
@@ -262,14 +266,15 @@ def run(
 ) -> int:
     ports = ports or DevPorts.from_env()
     stop = stop or threading.Event()
+    origins = cors_origins(ports.web)
     config = StackConfig(
         lead_seconds=float(os.environ.get("SNIPE_LEAD_SECONDS", "4")),
         settle_seconds=float(os.environ.get("SNIPE_SETTLE_SECONDS", "2")),
         ports=ports.stack,
         server_mode=True,
         sfn_local=sfn_local,
-        consent_redirect_url=consent_redirect_url(),
-        extra_env={"CORS_ALLOWED_ORIGINS": cors_origins()},
+        consent_redirect_url=consent_redirect_url(ports.web),
+        extra_env={"CORS_ALLOWED_ORIGINS": origins},
     )
     key = load_key()
     _replace_stale_state_file()
@@ -280,7 +285,7 @@ def run(
             LocalApi(
                 lambda_handler,
                 signing_key=key,
-                origins=cors_origins().split(","),
+                origins=origins.split(","),
                 task_faults=TaskFaultAdmin.for_stack(stack),
             ),
             port=ports.api,
@@ -315,7 +320,7 @@ def run(
                 )
             )
             print(
-                _banner(stack, api_url, token, items, web.url if web else None),
+                _banner(stack, api_url, token, items, web.url if web else None, config),
                 flush=True,
             )
             if ready is not None:

@@ -23,8 +23,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-ALLOW_HEADERS = "Authorization,Content-Type,Idempotency-Key"
-EXPOSE_HEADERS = "Location,Retry-After,X-Server-Time"
+from api.cors import ConfiguredOriginsCORS
+from api.models import ErrorResponse
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,9 @@ Method = Callable[[Any], Reply]
 
 
 def cors_headers(origin: str | None, allowed: Sequence[str]) -> dict[str, str]:
-    """CORS response headers for ``origin`` when it is an allowed one, else none."""
-    if not origin or origin == "*" or origin not in allowed:
-        return {}
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Headers": ALLOW_HEADERS,
-        "Access-Control-Expose-Headers": EXPOSE_HEADERS,
-        "Access-Control-Max-Age": "600",
-        "Vary": "Origin",
-    }
+    """CORS response headers for ``origin`` when it is an allowed one, else none
+    (the API function's, ``api.cors``)."""
+    return ConfiguredOriginsCORS(lambda: allowed).to_dict(origin)
 
 
 def field_error(loc: Sequence[str], kind: str, message: str) -> dict[str, Any]:
@@ -127,9 +120,7 @@ def _error(
     details: dict[str, Any] | None = None,
 ) -> Response:
     return Response(
-        json.dumps(
-            {"error": {"code": code, "message": message, "details": details or {}}}
-        ),
+        json.dumps(ErrorResponse.body(code, message, details)),
         status=status,
         content_type="application/json",
         headers=headers,

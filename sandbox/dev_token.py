@@ -29,6 +29,7 @@ from sandbox.dev_routes import (
     serve,
     whole_number,
 )
+from workflows.timing import to_z
 
 PATH = "/dev/token"
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
@@ -56,9 +57,7 @@ def _token(body: dict[str, Any], key: bytes) -> dict[str, Any]:
         "token": token,
         "user_id": user_id,
         "email": email,
-        "expires_at": datetime.fromtimestamp(expires, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z"),
+        "expires_at": to_z(datetime.fromtimestamp(expires, UTC)),
     }
 
 

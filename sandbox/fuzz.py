@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox import POWERTOOLS_ENV
+from sandbox import POWERTOOLS_ENV, offline_environment, prepare_process
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "schemathesis.toml"
@@ -51,17 +51,15 @@ def run(
 
 
 def _run(*, max_examples: int, seed: int, report_dir: Path | None) -> FuzzResult:
-    for name, value in POWERTOOLS_ENV.items():
-        os.environ.setdefault(name, value)
-    # Thousands of requests: no per-request log lines or metric blobs.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(name, "testing")  # moto only
-    for name in ("AWS_DEFAULT_REGION", "AWS_REGION"):
-        os.environ.setdefault(name, "us-east-1")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
+    namespace = POWERTOOLS_ENV["POWERTOOLS_METRICS_NAMESPACE"]
+    prepare_process(
+        {
+            **offline_environment("fuzz", namespace),
+            # Thousands of requests: no per-request log lines or metric blobs.
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
     from sandbox.auth import email_for, issue_token, load_key
     from sandbox.dev import link_through_consent
     from sandbox.httpserver import BackgroundServer

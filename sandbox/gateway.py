@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from api.cors import allow_headers_value, expose_headers_value
+from api.models import ErrorResponse
 from api.security_headers import SECURITY_HEADERS
 
 # API Gateway's largest request payload.
@@ -68,12 +69,4 @@ def gateway_headers(origins: Sequence[str]) -> dict[str, str]:
 
 
 def gateway_body(error: GatewayError) -> str:
-    return json.dumps(
-        {
-            "error": {
-                "code": error.response_type,
-                "message": error.message,
-                "details": {},
-            }
-        }
-    )
+    return json.dumps(ErrorResponse.body(error.response_type, error.message))

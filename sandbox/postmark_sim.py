@@ -439,9 +439,6 @@ def _addressee(data: bytes) -> str | None:
     return to if isinstance(to, str) else None
 
 
-_json_response = json_response
-
-
 def create_app(sim: PostmarkSimulator) -> Flask:
     """Flask app: the two send endpoints plus the ``/sim`` admin API."""
     app = Flask("sandbox.postmark_sim")
@@ -466,7 +463,7 @@ def create_app(sim: PostmarkSimulator) -> Flask:
             message_id = body["MessageID"]
             if fault is not None and fault.status is not None:
                 raise _fault_error(fault)
-            response = _json_response(body)
+            response = json_response(body)
         except PostmarkError as exc:
             response = exc.response()
         error_code = _error_code_of(response)
@@ -531,36 +528,35 @@ def _register_admin_routes(app: Flask, sim: PostmarkSimulator) -> None:
         flags=("deliver",),
     )
     admin = admin_blueprint(sim, faults)
-    body = admin_body
 
     @admin.get("/outbox")
     def outbox() -> Response:
-        return _json_response(sim.outbox(request.args.get("to")))
+        return json_response(sim.outbox(request.args.get("to")))
 
     @admin.delete("/outbox")
     def clear_outbox() -> Response:
-        return _json_response({"cleared": sim.clear_outbox()})
+        return json_response({"cleared": sim.clear_outbox()})
 
     @admin.get("/inactive")
     def inactive() -> Response:
-        return _json_response(sim.inactive())
+        return json_response(sim.inactive())
 
     @admin.post("/inactive")
     def mark_inactive() -> Response:
-        email = body().get("email")
+        email = admin_body().get("email")
         if not isinstance(email, str) or "@" not in email:
             raise ValueError("email is required")
         sim.mark_inactive(email)
-        return _json_response({"inactive": sim.inactive()}, 201)
+        return json_response({"inactive": sim.inactive()}, 201)
 
     @admin.delete("/inactive/<email>")
     def reactivate(email: str) -> Response:
         sim.reactivate(email)
-        return _json_response({"inactive": sim.inactive()})
+        return json_response({"inactive": sim.inactive()})
 
     @admin.get("/requests")
     def list_requests() -> Response:
-        return _json_response(sim.requests(request.args.get("endpoint")))
+        return json_response(sim.requests(request.args.get("endpoint")))
 
     app.register_blueprint(admin)
 

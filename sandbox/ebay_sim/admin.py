@@ -40,7 +40,6 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
         flags=("token_expired", "reset"),
     )
     admin = admin_blueprint(sim, faults, health=lambda: {"now": time.time()})
-    body = admin_body
 
     @admin.errorhandler(EbayApiError)
     def ebay_error(exc: EbayApiError) -> Response:
@@ -53,7 +52,7 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
 
     @admin.post("/auctions")
     def create_auction() -> Response:
-        data = body()
+        data = admin_body()
         end_in_s = data.get("end_in_s")
         auction = sim.create_auction(
             title=str(data.get("title", "Simulated auction item")),
@@ -88,16 +87,16 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
 
     @admin.post("/auctions/<item_id>/end_time")
     def change_end(item_id: str) -> Response:
-        return json_response(sim.change_end(item_id, float(body()["end_in_s"])))
+        return json_response(sim.change_end(item_id, float(admin_body()["end_in_s"])))
 
     @admin.post("/auctions/<item_id>/buy_it_now")
     def buy_it_now(item_id: str) -> Response:
-        buyer = str(body().get("buyer", "bin_buyer"))
+        buyer = str(admin_body().get("buyer", "bin_buyer"))
         return json_response(sim.buy_it_now(item_id, buyer))
 
     @admin.post("/auctions/<item_id>/bids")
     def admin_bid(item_id: str) -> Response:
-        data = body()
+        data = admin_body()
         username = data.get("username")
         if not isinstance(username, str) or not username:
             raise ValueError("username is required")
@@ -111,7 +110,7 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
 
     @admin.post("/auctions/<item_id>/rivals")
     def add_rival(item_id: str) -> Response:
-        data = body()
+        data = admin_body()
         at = data.get("at")
         before = data.get("seconds_before_end")
         rival = sim.add_rival(
@@ -130,7 +129,7 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
 
     @admin.post("/users")
     def register_user() -> Response:
-        data = body()
+        data = admin_body()
         username = data.get("username")
         if not isinstance(username, str) or not username:
             raise ValueError("username is required")
@@ -154,7 +153,7 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
 
     @admin.post("/refresh_tokens/revoke")
     def revoke_refresh() -> Response:
-        token = body().get("refresh_token")
+        token = admin_body().get("refresh_token")
         if not isinstance(token, str):
             raise ValueError("refresh_token is required")
         sim.revoke_refresh_token(token)
@@ -162,7 +161,7 @@ def _register_admin_routes(app: Flask, sim: EbaySimulator) -> None:
 
     @admin.post("/apps")
     def add_app() -> Response:
-        data = body()
+        data = admin_body()
         client_id, secret = data.get("client_id"), data.get("client_secret")
         if not isinstance(client_id, str) or not isinstance(secret, str):
             raise ValueError("client_id and client_secret are required")

@@ -34,13 +34,14 @@ def main() -> int:
     if not ok:
         return _fail(f"no Docker daemon answers ({detail}).")
     try:
-        compose_command()
+        compose = compose_command()
     except DockerUnavailable as exc:
         return _fail(f"{exc}.")
 
     from sandbox import dev  # after the checks: it imports the whole stack
 
     engine = SfnLocalEngine.from_env()
+    engine.compose = tuple(compose)  # checked above: provision need not again
     engine.report = lambda line: print(line, flush=True)
     try:
         return dev.main(sfn_local=engine)

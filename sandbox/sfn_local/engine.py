@@ -49,6 +49,9 @@ class SfnLocalEngine:
     sfn_port: int = DEFAULT_SFN_LOCAL_PORT
     lambda_port: int = DEFAULT_LAMBDA_PORT
     lambda_bind: str | None = None  # None: host_gateway_address()
+    # The Compose command, when the caller has checked Docker already (the
+    # CLI does, before anything starts); None: provision checks.
+    compose: tuple[str, ...] | None = None
     changes: tuple[Change, ...] = field(default=(), init=False)
     gateway_url: str = field(default="", init=False)
     url: str = field(default="", init=False)
@@ -94,14 +97,14 @@ class SfnLocalEngine:
             UnsupportedDefinition: the ASL uses what Step Functions Local
                 cannot run.
         """
-        compose = require_docker()
+        compose = self.compose or tuple(require_docker())
         gateway = LambdaGateway(server.url).serve(
             host=self.lambda_bind or host_gateway_address(), port=self.lambda_port
         )
         stack.callback(gateway.stop)
         self.gateway_url = gateway.url
         container = SfnLocalContainer(
-            port=self.sfn_port, lambda_port=gateway.port, compose=tuple(compose)
+            port=self.sfn_port, lambda_port=gateway.port, compose=compose
         )
         container.up()
         stack.callback(_quietly, container.down)
