@@ -12,17 +12,16 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from botocore.stub import Stubber
-from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 
 from api.limits import body_size
 from api.security_headers import SECURITY_HEADERS, with_security_headers
+from sandbox.template import load_template
 from tests.support.api import (
     ALLOWED_ORIGIN,
     Env,
@@ -498,11 +497,7 @@ def test_security_headers_without_multi_value_headers() -> None:
 
 # --- template.yaml: throttling, WAF, CORS, API Gateway's own responses ----------
 
-TEMPLATE: dict[str, Any] = json.loads(
-    json.dumps(
-        load_cfn_yaml(str(Path(__file__).resolve().parents[2] / "template.yaml"))
-    )
-)
+TEMPLATE: dict[str, Any] = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 PARAMETERS: dict[str, Any] = TEMPLATE["Parameters"]
 API = RESOURCES["SnipeApi"]["Properties"]

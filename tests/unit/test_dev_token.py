@@ -3,16 +3,15 @@ and that it, like every ``/dev`` route, does not exist on AWS."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 from werkzeug.test import Client
 
 from sandbox import dev_task_faults, dev_token
 from sandbox.auth import verify_authorization
+from sandbox.template import load_template
 from tests.support.apigw import dev_gateway
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,6 +120,6 @@ def test_template_has_no_dev_routes(path: str) -> None:
     """The dev routes are the sandbox's: on AWS users sign in through Cognito,
     and no one injects faults into the functions."""
     assert path.startswith("/dev/")
-    template = json.loads(json.dumps(load_cfn_yaml(str(ROOT / "template.yaml"))))
+    template = load_template()
     assert not [s for s in _strings(template) if path[1:] in s or s.startswith("/dev")]
     assert path not in (ROOT / "docs" / "openapi.json").read_text()

@@ -15,19 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 from werkzeug.test import Client
 
 from api import cors
 from sandbox import gateway
 from sandbox.auth import issue_token
 from sandbox.local_api import LocalApi
+from sandbox.template import load_template
 from tests.support.apigw import call, preflight
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE: dict[str, Any] = json.loads(
-    json.dumps(load_cfn_yaml(str(ROOT / "template.yaml")))
-)
+TEMPLATE: dict[str, Any] = load_template()
 RESPONSES: dict[str, Any] = TEMPLATE["Resources"]["SnipeApi"]["Properties"][
     "GatewayResponses"
 ]

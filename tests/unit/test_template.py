@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode.cfn_yaml import load as load_cfn_yaml
 
+from sandbox.template import load_template
 from workflows import errors
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE: dict[str, Any] = json.loads(
-    json.dumps(load_cfn_yaml(str(ROOT / "template.yaml")))
-)
+TEMPLATE: dict[str, Any] = load_template()
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
 GLOBAL_FUNCTION: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
 STATE_MACHINES = {
