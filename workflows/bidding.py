@@ -363,14 +363,11 @@ def _record_bid(
     confirmed_by: str,
 ) -> PlaceBidOutput:
     """BID_PLACED: the first send is the fire time, the others are retries."""
-    first, *rest = sends
-    record = BidRecord(
+    record = BidRecord.from_sends(
+        sends,
         proxy_bid_id=proxy_bid_id,
         max_bid=snipe.max_bid,
-        sent_at=first.sent_at,
-        fire_error_us=_micros(first.sent_at - snipe.plan.fire_at),
-        attempt=len(rest),
-        retries=tuple(rest),
+        fire_at=snipe.plan.fire_at,
         confirmed_by=confirmed_by,
     )
     services.store.transition(
@@ -388,16 +385,16 @@ def _record_bid(
         "bid placed",
         extra={
             "fire_error_ms": record.fire_error_ms,
-            "retries": len(rest),
+            "retries": record.attempt,
             "confirmed_by": confirmed_by,
         },
     )
     return PlaceBidOutput(
         proxy_bid_id=proxy_bid_id,
         max_bid=MoneyView.of(snipe.max_bid),
-        sent_at=first.sent_at,
+        sent_at=record.sent_at,
         fire_error_ms=record.fire_error_ms,
-        attempt=len(rest),
+        attempt=record.attempt,
         confirmed_by=confirmed_by,
         settle_at=to_z(snipe.plan.settle_at),
     )
@@ -469,7 +466,3 @@ def _warm_up(
     except ebay.EbayError as exc:
         logger.info("connection warm-up failed", extra={"error": type(exc).__name__})
         return None
-
-
-def _micros(delta: timedelta) -> int:
-    return delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds
