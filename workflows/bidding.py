@@ -301,12 +301,8 @@ def _give_up(
 ) -> NoReturn:
     """The outcome stays unknown: keep the send log, let the check decide."""
     try:
-        services.store.transition(
-            snipe.snipe_id,
-            allowed_from={SnipeStatus.BIDDING},
-            to=SnipeStatus.BIDDING,
-            fields={"bid_sends": [s.model_dump(mode="json") for s in sends]},
-            user_id=snipe.user_id,
+        services.store.record_fields(
+            snipe, {"bid_sends": [s.model_dump(mode="json") for s in sends]}
         )
     except Exception as exc:  # the check works without the log (no send time)
         logger.warning("send log not written", extra={"error": type(exc).__name__})
@@ -423,12 +419,8 @@ def _recheck(
         extra={"from": to_z(snipe.plan.end_at), "to": to_z(plan.end_at)},
     )
     if check.verdict is Verdict.FIRE or plan.wake_at - now <= IN_TASK_RESCHEDULE:
-        return services.store.transition(
-            snipe.snipe_id,
-            allowed_from={SnipeStatus.BIDDING},
-            to=SnipeStatus.BIDDING,
-            fields={"plan": plan.model_dump(mode="json")},
-            user_id=snipe.user_id,
+        return services.store.record_fields(
+            snipe, {"plan": plan.model_dump(mode="json")}
         )
     if services.executions is None:
         raise RuntimeError("STATE_MACHINE_ARN is not configured for rescheduling")
