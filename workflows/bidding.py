@@ -39,6 +39,7 @@ from workflows.errors import (
     SnipeSkipped,
     TransitionRejected,
 )
+from workflows.executions import execution_input, next_execution_name
 from workflows.failure_metrics import count_failed
 from workflows.models import (
     REASON_TEXT,
@@ -51,7 +52,7 @@ from workflows.models import (
 )
 from workflows.money import MoneyView
 from workflows.observability import logger, metrics
-from workflows.recheck import Verdict, next_execution_name, recheck_listing
+from workflows.recheck import Verdict, recheck_listing
 from workflows.services import Services
 from workflows.timing import (
     SnipePlan,
@@ -427,14 +428,7 @@ def _recheck(
     # Start the successor first: if it cannot start, this execution keeps the
     # snipe and fails loudly instead of leaving it with no execution at all.
     name = next_execution_name(request.execution_name, snipe.snipe_id)
-    arn = services.executions.start(
-        name,
-        {
-            "snipe_id": snipe.snipe_id,
-            "item_id": snipe.item.item_id,
-            "plan": plan.as_execution_input(),
-        },
-    )
+    arn = services.executions.start(name, execution_input(snipe, plan))
     services.store.transition(
         snipe.snipe_id,
         allowed_from={SnipeStatus.BIDDING},
