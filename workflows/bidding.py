@@ -39,6 +39,7 @@ from workflows.errors import (
     SnipeSkipped,
     TransitionRejected,
 )
+from workflows.executions import execution_input, next_execution_name
 from workflows.failure_metrics import count_failed
 from workflows.models import (
     REASON_TEXT,
@@ -51,7 +52,7 @@ from workflows.models import (
 )
 from workflows.money import MoneyView
 from workflows.observability import logger, metrics
-from workflows.recheck import Verdict, next_execution_name, recheck_listing
+from workflows.recheck import Verdict, recheck_listing
 from workflows.services import Services
 from workflows.timing import (
     SnipePlan,
@@ -301,12 +302,8 @@ def _give_up(
 ) -> NoReturn:
     """The outcome stays unknown: keep the send log, let the check decide."""
     try:
-        services.store.transition(
-            snipe.snipe_id,
-            allowed_from={SnipeStatus.BIDDING},
-            to=SnipeStatus.BIDDING,
-            fields={"bid_sends": [s.model_dump(mode="json") for s in sends]},
-            user_id=snipe.user_id,
+        services.store.record_fields(
+            snipe, {"bid_sends": [s.model_dump(mode="json") for s in sends]}
         )
     except Exception as exc:  # the check works without the log (no send time)
         logger.warning("send log not written", extra={"error": type(exc).__name__})
@@ -363,14 +360,11 @@ def _record_bid(
     confirmed_by: str,
 ) -> PlaceBidOutput:
     """BID_PLACED: the first send is the fire time, the others are retries."""
-    first, *rest = sends
-    record = BidRecord(
+    record = BidRecord.from_sends(
+        sends,
         proxy_bid_id=proxy_bid_id,
         max_bid=snipe.max_bid,
-        sent_at=first.sent_at,
-        fire_error_us=_micros(first.sent_at - snipe.plan.fire_at),
-        attempt=len(rest),
-        retries=tuple(rest),
+        fire_at=snipe.plan.fire_at,
         confirmed_by=confirmed_by,
     )
     services.store.transition(
@@ -388,16 +382,16 @@ def _record_bid(
         "bid placed",
         extra={
             "fire_error_ms": record.fire_error_ms,
-            "retries": len(rest),
+            "retries": record.attempt,
             "confirmed_by": confirmed_by,
         },
     )
     return PlaceBidOutput(
         proxy_bid_id=proxy_bid_id,
         max_bid=MoneyView.of(snipe.max_bid),
-        sent_at=first.sent_at,
+        sent_at=record.sent_at,
         fire_error_ms=record.fire_error_ms,
-        attempt=len(rest),
+        attempt=record.attempt,
         confirmed_by=confirmed_by,
         settle_at=to_z(snipe.plan.settle_at),
     )
@@ -426,26 +420,15 @@ def _recheck(
         extra={"from": to_z(snipe.plan.end_at), "to": to_z(plan.end_at)},
     )
     if check.verdict is Verdict.FIRE or plan.wake_at - now <= IN_TASK_RESCHEDULE:
-        return services.store.transition(
-            snipe.snipe_id,
-            allowed_from={SnipeStatus.BIDDING},
-            to=SnipeStatus.BIDDING,
-            fields={"plan": plan.model_dump(mode="json")},
-            user_id=snipe.user_id,
+        return services.store.record_fields(
+            snipe, {"plan": plan.model_dump(mode="json")}
         )
     if services.executions is None:
         raise RuntimeError("STATE_MACHINE_ARN is not configured for rescheduling")
     # Start the successor first: if it cannot start, this execution keeps the
     # snipe and fails loudly instead of leaving it with no execution at all.
     name = next_execution_name(request.execution_name, snipe.snipe_id)
-    arn = services.executions.start(
-        name,
-        {
-            "snipe_id": snipe.snipe_id,
-            "item_id": snipe.item.item_id,
-            "plan": plan.as_execution_input(),
-        },
-    )
+    arn = services.executions.start(name, execution_input(snipe, plan))
     services.store.transition(
         snipe.snipe_id,
         allowed_from={SnipeStatus.BIDDING},
@@ -469,7 +452,3 @@ def _warm_up(
     except ebay.EbayError as exc:
         logger.info("connection warm-up failed", extra={"error": type(exc).__name__})
         return None
-
-
-def _micros(delta: timedelta) -> int:
-    return delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds

@@ -104,6 +104,17 @@ def next_execution_name(current: str, snipe_id: str) -> str:
     return f"{snipe_id}-v2"
 
 
+def execution_input(snipe: Snipe, plan: SnipePlan) -> dict[str, Any]:
+    """The input of an execution of ``snipe`` with ``plan``: the snipe and its
+    timing only (the tasks read everything else, email and tokens, from the
+    store)."""
+    return {
+        "snipe_id": snipe.snipe_id,
+        "item_id": snipe.item.item_id,
+        "plan": plan.as_execution_input(),
+    }
+
+
 def require_executions(services: Services) -> ExecutionControl:
     if services.executions is None:
         raise RuntimeError("STATE_MACHINE_ARN is not configured")
@@ -127,16 +138,12 @@ def start_successor(
     earlier attempt that did not finish (another input, or ended) is skipped.
     """
     executions = require_executions(services)
-    execution_input = {
-        "snipe_id": snipe.snipe_id,
-        "item_id": snipe.item.item_id,
-        "plan": plan.as_execution_input(),
-    }
+    successor_input = execution_input(snipe, plan)
     name = current_execution_name(snipe)
     for _ in range(MAX_EXECUTION_NAME_TRIES):
         name = next_execution_name(name, snipe.snipe_id)
         try:
-            return name, executions.start(name, execution_input)
+            return name, executions.start(name, successor_input)
         except ExecutionNameTaken:
             logger.warning(
                 "execution name taken; trying the next",

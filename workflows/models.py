@@ -11,8 +11,9 @@ Every change is a conditional write in ``workflows.store``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -194,6 +195,30 @@ class BidRecord(BaseModel):
     attempt: int = 0
     retries: tuple[BidSend, ...] = ()
     confirmed_by: str = "RESPONSE"
+
+    @classmethod
+    def from_sends(
+        cls,
+        sends: Sequence[BidSend],
+        *,
+        proxy_bid_id: str,
+        max_bid: Money,
+        fire_at: datetime,
+        confirmed_by: str,
+    ) -> BidRecord:
+        """The bid of a send log: the first send is the fire time, the others
+        are retries."""
+        first, *rest = sends
+        fire_error = first.sent_at - fire_at
+        return cls(
+            proxy_bid_id=proxy_bid_id,
+            max_bid=max_bid,
+            sent_at=first.sent_at,
+            fire_error_us=fire_error // timedelta(microseconds=1),
+            attempt=len(rest),
+            retries=tuple(rest),
+            confirmed_by=confirmed_by,
+        )
 
     @property
     def fire_error_ms(self) -> float:

@@ -171,7 +171,7 @@ def finish_and_notify(services: Services, request: NotifyInput) -> NotifyOutput:
         snipe = services.store.get(request.snipe_id)
         email = EmailOutcome.NOT_SENT
         if check.pending_email:
-            email = notify_pending(services, request.snipe_id).email
+            email = notify_pending(services, snipe).email
         return NotifyOutput(
             status=snipe.status,
             email=email,
@@ -226,14 +226,14 @@ def _email_final(services: Services, snipe: Snipe, *, resend: bool) -> NotifyOut
     return NotifyOutput.of(snipe, EmailOutcome.SENT, result.message_id)
 
 
-def notify_pending(services: Services, snipe_id: str) -> PendingOutput:
+def notify_pending(services: Services, snipe: Snipe) -> PendingOutput:
     """The one "result pending" email: claimed on the snipe, then sent once.
 
     The claim is a conditional write (no ``pending_notice`` yet, still
     BIDDING/BID_PLACED), so two invocations cannot both send; a send that
     fails is not retried (at most once; the final email still follows).
+    ``snipe`` is as just read; the claim's condition guards against a newer one.
     """
-    snipe = services.store.get(snipe_id)
     if snipe.pending_notice is not None or snipe.status not in (
         SnipeStatus.BIDDING,
         SnipeStatus.BID_PLACED,

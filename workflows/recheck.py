@@ -21,9 +21,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from workflows import ebay
-
-# Where the bid task has found it so far (bidding.py imports it from here).
-from workflows.executions import next_execution_name as next_execution_name
 from workflows.models import Reason, Snipe
 from workflows.money import Money
 from workflows.observability import logger

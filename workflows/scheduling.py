@@ -49,6 +49,7 @@ from workflows.errors import (
     UpstreamUnavailable,
 )
 from workflows.executions import (
+    execution_input,
     start_successor,
     stop_execution,
     stop_unless_current,
@@ -279,15 +280,8 @@ def create_snipe(
     # deleted again: refuse (nothing written) unless that can still finish.
     budget.require_time_for_critical_writes()
     services.store.create(snipe)
-    # The execution input names the snipe and its timing only: the tasks read
-    # everything else (email, tokens) from the store.
-    execution_input = {
-        "snipe_id": snipe.snipe_id,
-        "item_id": snipe.item.item_id,
-        "plan": plan.as_execution_input(),
-    }
     try:
-        execution_arn = executions.start(snipe.snipe_id, execution_input)
+        execution_arn = executions.start(snipe.snipe_id, execution_input(snipe, plan))
     except Exception:
         logger.warning(
             "execution did not start; removing the snipe",

@@ -170,14 +170,11 @@ def _bid_from_sends(snipe: Snipe, bidding: ebay.Bidding) -> BidRecord | None:
     process that sent it died before it could write one)."""
     if snipe.bid is not None or not snipe.bid_sends or not bidding.proxy_bid_id:
         return None
-    first, *rest = snipe.bid_sends
-    return BidRecord(
+    return BidRecord.from_sends(
+        snipe.bid_sends,
         proxy_bid_id=bidding.proxy_bid_id,
         max_bid=snipe.max_bid,
-        sent_at=first.sent_at,
-        fire_error_us=_micros(first.sent_at - snipe.plan.fire_at),
-        attempt=len(rest),
-        retries=tuple(rest),
+        fire_at=snipe.plan.fire_at,
         confirmed_by="GET_BIDDING",
     )
 
@@ -221,7 +218,3 @@ def _answer(snipe: Snipe) -> CheckResultOutput:
         final_price=MoneyView.of(price) if price else None,
         bid_count=snipe.result.bid_count if snipe.result else None,
     )
-
-
-def _micros(delta: timedelta) -> int:
-    return delta.days * 86_400_000_000 + delta.seconds * 1_000_000 + delta.microseconds

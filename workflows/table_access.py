@@ -4,7 +4,8 @@ non-snipe records in it (``item_cache``, ``ebay_budget``, ``app_token``,
 
 They use the store's own client (``SnipeStore``: the one client factory, moto
 in tests) and share its error mapping: throttling and unreachability become
-``StoreUnavailable``.
+``StoreUnavailable``; ``condition_failed`` is the store's test for a refused
+conditional write.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import ClientError
-
+from workflows.store.table import condition_failed as condition_failed
 from workflows.store.table import store_errors
 
 if TYPE_CHECKING:
@@ -39,8 +39,3 @@ class Table:
     def call(self, fn: Callable[..., T], **kwargs: Any) -> T:
         with store_errors():
             return fn(TableName=self.name, **kwargs)
-
-
-def condition_failed(exc: ClientError) -> bool:
-    code = exc.response.get("Error", {}).get("Code", "")
-    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")

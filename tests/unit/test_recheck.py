@@ -1,6 +1,6 @@
 import pytest
 
-from workflows.recheck import next_execution_name
+from workflows.executions import next_execution_name
 
 
 @pytest.mark.parametrize(

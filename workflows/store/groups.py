@@ -36,7 +36,7 @@ from workflows.store.slots import (
     _slot_release_update,
 )
 from workflows.store.snipes import _snipe_from_item, _snipe_key, _status_partition
-from workflows.store.table import _condition_failed, _owned, _to_item
+from workflows.store.table import _owned, _to_item, condition_failed
 
 
 class GroupRecords(IdempotencyRecords):
@@ -123,7 +123,7 @@ class GroupRecords(IdempotencyRecords):
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 raise GroupNotFound(f"no group {group_id}") from exc
             raise
         return _group_from_item(response["Attributes"])
@@ -182,7 +182,7 @@ class GroupRecords(IdempotencyRecords):
                 ),
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -305,7 +305,7 @@ class GroupRecords(IdempotencyRecords):
                         self._client.update_item, **_outside_transaction(snipe_update)
                     )
                 except ClientError as exc:
-                    if not _condition_failed(exc):
+                    if not condition_failed(exc):
                         raise
                 return False
             _backoff(attempt)

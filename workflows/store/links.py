@@ -20,7 +20,7 @@ from workflows.timing import to_z, utc_now
 if TYPE_CHECKING:
     pass
 from workflows.store.snipes import SnipeRecords
-from workflows.store.table import _condition_failed, _from_item, _to_item
+from workflows.store.table import _from_item, _to_item, condition_failed
 
 # eBay link item: the sealed tokens, their vault purposes (part of the KMS
 # encryption context), and the sparse index of links by refresh-token expiry.
@@ -264,7 +264,7 @@ class LinkRecords(SnipeRecords):
                 ),
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True
@@ -294,7 +294,7 @@ class LinkRecords(SnipeRecords):
                 ExpressionAttributeValues={":u": {"S": user_id}},
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 return False
             raise
         return True

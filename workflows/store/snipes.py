@@ -36,7 +36,6 @@ from workflows.store.table import (
     _BUSY,
     _KEY_ATTRS,
     Table,
-    _condition_failed,
     _decode_cursor,
     _encode_cursor,
     _from_item,
@@ -44,6 +43,7 @@ from workflows.store.table import (
     _plain,
     _to_item,
     _whole_second,
+    condition_failed,
 )
 
 # A snipe's current execution (``execution_name``) is the only one that may
@@ -276,7 +276,7 @@ class SnipeRecords(Table):
                 ),
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
             raise TransitionRejected(snipe.snipe_id, None) from exc
 
@@ -413,7 +413,7 @@ class SnipeRecords(Table):
                     **_outside_transaction(snipe_update),
                 )
             except ClientError as exc:
-                if not _condition_failed(exc):
+                if not condition_failed(exc):
                     raise
                 continue
             return _snipe_from_item(written["Attributes"])

@@ -89,7 +89,7 @@ def _owned(record: _R, user_id: str, missing: Exception) -> _R:
     return record
 
 
-def _condition_failed(exc: ClientError) -> bool:
+def condition_failed(exc: ClientError) -> bool:
     """Whether DynamoDB refused a write because its condition did not hold."""
     return aws.error_code(exc) == "ConditionalCheckFailedException"
 
@@ -182,7 +182,7 @@ class Table:
                 **update,
             )
         except ClientError as exc:
-            if not _condition_failed(exc):
+            if not condition_failed(exc):
                 raise
             return exc
         return dict(response["Attributes"])
