@@ -11,7 +11,6 @@ one segment (``item_path``) and the route decodes it again.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, unquote
 
@@ -24,9 +23,9 @@ from api.models import ItemPreview
 from api.params import AppServices, CallerIdentity
 from api.responses import json_response
 from api.routes import Routes
-from workflows import live
+from workflows import live, scheduling
 from workflows.errors import EbayBadResponse, NotAnAuction
-from workflows.scheduling import START_MARGIN, CreateSnipeRequest
+from workflows.scheduling import CreateSnipeRequest
 
 router = Router()  # type: ignore[no-untyped-call]  # untyped __init__
 route = Routes(router, "items")
@@ -94,12 +93,7 @@ def get_item(
 ) -> ItemPreview:
     item = live.preview_item(services, _decoded(ref))
     now = request_now(services)
-    settings = services.settings
-    earliest_end = (
-        now
-        + START_MARGIN
-        + timedelta(seconds=DEFAULT_OFFSET_SECONDS + settings.snipe_lead_seconds)
-    )
+    earliest_end = scheduling.earliest_end_for(services, DEFAULT_OFFSET_SECONDS, now)
     if item.end_at is None and "AUCTION" not in item.buying_options:
         # A fixed-price listing without an end (good 'til cancelled): there
         # is no end time to show, and nothing to snipe.

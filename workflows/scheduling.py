@@ -526,6 +526,16 @@ def _fetch_item(services: Services, ref: ebay.ItemRef) -> ebay.EbayItem:
     return item
 
 
+def earliest_end_for(
+    services: Services, offset_seconds: int, now: datetime
+) -> datetime:
+    """The earliest auction end a snipe with ``offset_seconds`` can be
+    scheduled for at ``now``: room for the wake-up lead, the offset and a
+    start margin (an earlier end is AUCTION_ENDING_TOO_SOON)."""
+    lead = offset_seconds + services.settings.snipe_lead_seconds
+    return now + timedelta(seconds=lead) + START_MARGIN
+
+
 def _check_biddable(
     services: Services,
     item: ebay.EbayItem,
@@ -545,10 +555,7 @@ def _check_biddable(
         raise AuctionEnded(
             "the auction has ended", details={"end_at": to_z(item.end_at)}
         )
-    lead = timedelta(
-        seconds=request.bid_offset_seconds + services.settings.snipe_lead_seconds
-    )
-    earliest_end = now + lead + START_MARGIN
+    earliest_end = earliest_end_for(services, request.bid_offset_seconds, now)
     if item.end_at < earliest_end:
         raise AuctionEndingTooSoon(
             "the auction ends too soon to schedule a snipe",
