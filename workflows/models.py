@@ -68,6 +68,9 @@ FINAL_STATUSES = frozenset(
     }
 )
 ACTIVE_STATUSES = frozenset(SnipeStatus) - FINAL_STATUSES
+BID_CLAIMED_STATUSES = frozenset({SnipeStatus.BIDDING, SnipeStatus.BID_PLACED})
+"""The bid task has claimed the snipe: a bid may be on eBay, and only eBay's
+answer (the result check) ends it."""
 
 
 class Reason(StrEnum):

@@ -39,6 +39,7 @@ from workflows.errors import EmailUnavailable, TransitionRejected
 from workflows.failure_metrics import count_failed
 from workflows.models import (
     ACTIVE_STATUSES,
+    BID_CLAIMED_STATUSES,
     REASON_TEXT,
     NotificationRecord,
     NotificationStatus,
@@ -234,10 +235,7 @@ def notify_pending(services: Services, snipe: Snipe) -> PendingOutput:
     fails is not retried (at most once; the final email still follows).
     ``snipe`` is as just read; the claim's condition guards against a newer one.
     """
-    if snipe.pending_notice is not None or snipe.status not in (
-        SnipeStatus.BIDDING,
-        SnipeStatus.BID_PLACED,
-    ):
+    if snipe.pending_notice is not None or snipe.status not in BID_CLAIMED_STATUSES:
         return PendingOutput(email=EmailOutcome.ALREADY_SENT)
     claim = NotificationRecord(status=NotificationStatus.ATTEMPTED, at=services.now())
     try:
@@ -275,7 +273,7 @@ def _ensure_final(services: Services, request: NotifyInput) -> Snipe:
     reason = Reason.INTERNAL_ERROR
     if request.failure is not None:
         reason = _FAILURE_REASONS.get(request.failure.error, Reason.INTERNAL_ERROR)
-    if snipe.status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
+    if snipe.status in BID_CLAIMED_STATUSES:
         # A bid may be on eBay and the result check could not tell: we do not
         # know, and say so (never "failed" as if no bid had gone out).
         reason = Reason.RESULT_UNKNOWN

@@ -57,6 +57,7 @@ from workflows.executions import (
 from workflows.ids import new_ulid
 from workflows.json_types import WholeNumbers
 from workflows.models import (
+    BID_CLAIMED_STATUSES,
     Identity,
     ItemSnapshot,
     Reason,
@@ -612,7 +613,7 @@ def _too_late(snipe_id: str, current: str | None, consequence: str) -> DomainErr
         return SnipeNotFound(f"no snipe {snipe_id}")
     status = SnipeStatus(current)
     details: dict[str, Any] = {"status": status.value}
-    if status in (SnipeStatus.BIDDING, SnipeStatus.BID_PLACED):
+    if status in BID_CLAIMED_STATUSES:
         return SnipeAlreadyBidding(
             f"the bid is already being placed; {consequence}", details=details
         )

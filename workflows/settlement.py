@@ -40,6 +40,7 @@ from workflows.errors import (
 )
 from workflows.failure_metrics import count_failed
 from workflows.models import (
+    BID_CLAIMED_STATUSES,
     BidRecord,
     Reason,
     ResultRecord,
@@ -52,8 +53,6 @@ from workflows.observability import logger, metrics
 from workflows.services import Services
 from workflows.timing import to_z
 from workflows.tokens import user_access_token
-
-_OPEN = frozenset({SnipeStatus.BIDDING, SnipeStatus.BID_PLACED})
 
 
 class CheckResultInput(BaseModel):
@@ -78,7 +77,7 @@ def check_result(services: Services, request: CheckResultInput) -> CheckResultOu
     if snipe.status is SnipeStatus.SCHEDULED:
         elsewhere = snipe.execution_name not in (None, request.execution_name)
         return CheckResultOutput(status=snipe.status, active_elsewhere=elsewhere)
-    if snipe.status not in _OPEN:  # final already (WON, LOST, FAILED, ...)
+    if snipe.status not in BID_CLAIMED_STATUSES:  # final already (WON, LOST, ...)
         return _answer(snipe)
 
     try:
@@ -125,7 +124,7 @@ def check_result(services: Services, request: CheckResultInput) -> CheckResultOu
     try:
         snipe = services.store.transition(
             snipe.snipe_id,
-            allowed_from=_OPEN,
+            allowed_from=BID_CLAIMED_STATUSES,
             to=status,
             fields=fields,
             user_id=snipe.user_id,
@@ -154,7 +153,7 @@ def _record_no_bid(services: Services, snipe: Snipe) -> CheckResultOutput:
     reason = Reason.EBAY_UNAVAILABLE if unavailable else Reason.BID_NOT_PLACED
     try:
         snipe = services.store.end(
-            snipe, SnipeStatus.FAILED, reason, allowed_from=_OPEN
+            snipe, SnipeStatus.FAILED, reason, allowed_from=BID_CLAIMED_STATUSES
         )
     except TransitionRejected:
         return _answer(services.store.get(snipe.snipe_id))
@@ -187,7 +186,10 @@ def _not_settled(services: Services, snipe: Snipe, why: str) -> CheckResultOutpu
         logger.warning("result still unknown; giving up", extra={"why": why})
         try:
             snipe = services.store.end(
-                snipe, SnipeStatus.FAILED, Reason.RESULT_UNKNOWN, allowed_from=_OPEN
+                snipe,
+                SnipeStatus.FAILED,
+                Reason.RESULT_UNKNOWN,
+                allowed_from=BID_CLAIMED_STATUSES,
             )
         except TransitionRejected:
             snipe = services.store.get(snipe.snipe_id)
